@@ -1,0 +1,146 @@
+#include "fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "util.h"
+
+int
+rh_read_fd_capped (int fd, size_t max, char **out, size_t *len, rh_error *err)
+{
+  size_t cap = 4096, used = 0;
+  _cleanup_free_ char *buf = rh_xmalloc0 (cap + 1);
+
+  for (;;)
+    {
+      ssize_t r;
+      if (used == cap)
+        {
+          if (cap > max)
+            break;
+          cap *= 2;
+          buf = rh_xrealloc (buf, cap + 1);
+        }
+      r = read (fd, buf + used, cap - used);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0)
+        return rh_error_sys (err, errno, "read");
+      if (r == 0)
+        break;
+      used += (size_t) r;
+      if (used > max)
+        return rh_error_set (err, EFBIG, "input larger than %zu bytes", max);
+    }
+  if (used > max)
+    return rh_error_set (err, EFBIG, "input larger than %zu bytes", max);
+  buf[used] = '\0';
+  if (len)
+    *len = used;
+  *out = steal_pointer (&buf);
+  return 0;
+}
+
+int
+rh_read_file_capped (const char *path, size_t max, char **out, size_t *len, rh_error *err)
+{
+  _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  struct stat st;
+
+  if (fd < 0)
+    return rh_error_sys (err, errno, "open %s", path);
+  if (fstat (fd, &st) < 0)
+    return rh_error_sys (err, errno, "stat %s", path);
+  if (!S_ISREG (st.st_mode))
+    return rh_error_set (err, EINVAL, "%s is not a regular file", path);
+  if ((size_t) st.st_size > max)
+    return rh_error_set (err, EFBIG, "%s is larger than %zu bytes", path, max);
+  if (rh_read_fd_capped (fd, max, out, len, err) < 0)
+    return rh_error_prefix (err, "%s", path);
+  return 0;
+}
+
+int
+rh_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode, rh_error *err)
+{
+  _cleanup_free_ char *dircopy = rh_xstrdup (path);
+  _cleanup_free_ char *tmpl = rh_xasprintf ("%s.rh-XXXXXX", path);
+  _cleanup_close_ int fd = -1;
+  _cleanup_close_ int dfd = -1;
+  const char *p = data;
+  size_t left = len;
+  const char *dir = dirname (dircopy);
+
+  fd = mkostemp (tmpl, O_CLOEXEC);
+  if (fd < 0)
+    return rh_error_sys (err, errno, "create temporary file beside %s", path);
+  while (left > 0)
+    {
+      ssize_t w = write (fd, p, left);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w < 0)
+        goto fail;
+      p += w;
+      left -= (size_t) w;
+    }
+  if (fchmod (fd, mode) < 0 || fsync (fd) < 0)
+    goto fail;
+  if (rename (tmpl, path) < 0)
+    goto fail;
+  dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0)
+    fsync (dfd); /* best effort: the rename itself already happened */
+  return 0;
+
+fail:
+  {
+    int saved = errno;
+    unlink (tmpl);
+    return rh_error_sys (err, saved, "write %s", path);
+  }
+}
+
+void
+rh_sha256_hex (const void *data, size_t len, char out[65])
+{
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int mdlen = 0;
+  static const char hex[] = "0123456789abcdef";
+
+  if (EVP_Digest (data, len, md, &mdlen, EVP_sha256 (), NULL) != 1 || mdlen != 32)
+    abort ();
+  for (unsigned i = 0; i < 32; i++)
+    {
+      out[2 * i] = hex[md[i] >> 4];
+      out[2 * i + 1] = hex[md[i] & 0xf];
+    }
+  out[64] = '\0';
+}
+
+int
+rh_mkdir_p (const char *path, mode_t mode, rh_error *err)
+{
+  _cleanup_free_ char *copy = rh_xstrdup (path);
+
+  for (char *p = copy + 1; *p; p++)
+    {
+      if (*p != '/')
+        continue;
+      *p = '\0';
+      if (mkdir (copy, mode) < 0 && errno != EEXIST)
+        return rh_error_sys (err, errno, "mkdir %s", copy);
+      *p = '/';
+    }
+  if (mkdir (copy, mode) < 0 && errno != EEXIST)
+    return rh_error_sys (err, errno, "mkdir %s", copy);
+  return 0;
+}

@@ -1,0 +1,27 @@
+/* File helpers: capped reads, atomic writes, hashing. */
+#ifndef RH_FSUTIL_H
+#define RH_FSUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+/* Read a regular file of at most max bytes into a NUL-terminated buffer. A larger file, or a
+ * non-regular one, is an error (hostile input must not make us read forever). */
+int rh_read_file_capped (const char *path, size_t max, char **out, size_t *len, rh_error *err);
+
+/* Read at most max bytes from fd until EOF; more than max is an error. */
+int rh_read_fd_capped (int fd, size_t max, char **out, size_t *len, rh_error *err);
+
+/* Replace path atomically: write a temp file in the same directory, fsync it, rename it over
+ * path, fsync the directory. On any failure path is untouched and the temp file is removed. */
+int rh_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode, rh_error *err);
+
+/* Lowercase hex SHA-256 (65 bytes incl. NUL) of data, via OpenSSL EVP. */
+void rh_sha256_hex (const void *data, size_t len, char out[65]);
+
+/* mkdir -p with mode; existing directories are fine. */
+int rh_mkdir_p (const char *path, mode_t mode, rh_error *err);
+
+#endif

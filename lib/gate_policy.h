@@ -1,0 +1,31 @@
+/* [gate] The attestation-gate policy section and the spec modifier that wires a sandbox's gate
+ * socket in place of the TEE socket.
+ *
+ *   "gate": { "enabled": false, "upstream": "/run/container_launcher/teeserver.sock", ... }
+ *
+ * Owned by the gate work; this is the initial stub. */
+#ifndef RH_GATE_POLICY_H
+#define RH_GATE_POLICY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "error.h"
+
+struct rh_policy;
+struct rh_rewrite_ctx;
+
+struct rh_gate_policy
+{
+  bool enabled;
+  char *upstream;   /* absolute path of the real TEE server socket */
+  char *socket_dir; /* where per-sandbox sockets live */
+};
+
+int rh_gate_policy_parse (json_t *section, struct rh_policy *p, rh_error *err);
+void rh_gate_policy_free (struct rh_gate_policy *g);
+
+/* Spec modifier: when enabled, bind-mount the sandbox's gate socket at RH_TEE_SOCKET. */
+int rh_gate_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);
+
+#endif

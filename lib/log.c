@@ -1,0 +1,156 @@
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static const char *const level_names[] = { "error", "warning", "info", "debug" };
+
+int
+rh_logger_open (struct rh_logger *lg, const char *path, bool json, bool debug, rh_error *err)
+{
+  lg->json = json;
+  lg->level = debug ? RH_LOG_DEBUG : RH_LOG_INFO;
+  if (path == NULL || *path == '\0')
+    return 0;
+  lg->fd = open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
+  if (lg->fd < 0)
+    return rh_error_sys (err, errno, "open log file %s", path);
+  return 0;
+}
+
+void
+rh_logger_close (struct rh_logger *lg)
+{
+  if (lg->fd >= 0)
+    close (lg->fd);
+  lg->fd = -1;
+}
+
+static void
+format_time (char *buf, size_t size)
+{
+  struct timeval tv;
+  struct tm tm;
+  char base[32];
+
+  gettimeofday (&tv, NULL);
+  gmtime_r (&tv.tv_sec, &tm);
+  strftime (base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf (buf, size, "%s.%06ldZ", base, (long) tv.tv_usec);
+}
+
+/* Escape for logrus-style text: msg="..." with quotes and backslashes escaped. */
+static char *
+quote_text (const char *msg)
+{
+  size_t n = strlen (msg);
+  char *out = rh_xmalloc0 (n * 2 + 3);
+  char *o = out;
+
+  *o++ = '"';
+  for (const char *p = msg; *p; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        *o++ = '\\';
+      *o++ = (*p == '\n') ? ' ' : *p;
+    }
+  *o++ = '"';
+  *o = '\0';
+  return out;
+}
+
+char *
+rh_log_format_line (bool json, enum rh_log_level level, const char *msg)
+{
+  char when[64];
+
+  format_time (when, sizeof when);
+  if (json)
+    {
+      json_t *o = json_object ();
+      char *line;
+
+      json_object_set_new (o, "level", json_string (level_names[level]));
+      /* json_stringn-free path: invalid UTF-8 would make json_string fail; fall back. */
+      json_t *m = json_string (msg);
+      if (m == NULL)
+        m = json_string ("(message was not valid UTF-8)");
+      json_object_set_new (o, "msg", m);
+      json_object_set_new (o, "time", json_string (when));
+      line = json_dumps (o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+      json_decref (o);
+      if (line == NULL)
+        abort ();
+      return line;
+    }
+  else
+    {
+      char *q = quote_text (msg);
+      char *line = rh_xasprintf ("time=\"%s\" level=%s msg=%s", when, level_names[level], q);
+      free (q);
+      return line;
+    }
+}
+
+static void
+write_all (int fd, const char *buf, size_t len)
+{
+  while (len > 0)
+    {
+      ssize_t w = write (fd, buf, len);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        return;
+      buf += w;
+      len -= (size_t) w;
+    }
+}
+
+void
+rh_vlog (const struct rh_logger *lg, enum rh_log_level level, const char *fmt, va_list ap)
+{
+  char msg[4096];
+  int saved = errno;
+
+  if (lg == NULL)
+    return;
+  vsnprintf (msg, sizeof msg, fmt, ap);
+
+  if (lg->fd >= 0 && level <= lg->level)
+    {
+      char *line = rh_log_format_line (lg->json, level, msg);
+      size_t len = strlen (line);
+      /* One write() of line+newline so concurrent writers to an O_APPEND file do not interleave. */
+      line = rh_xrealloc (line, len + 2);
+      line[len] = '\n';
+      line[len + 1] = '\0';
+      write_all (lg->fd, line, len + 1);
+      free (line);
+    }
+  if (lg->stderr_fd >= 0 && level <= RH_LOG_WARN)
+    {
+      char *line = rh_xasprintf ("runsc-host: %s%s\n", level == RH_LOG_WARN ? "warning: " : "", msg);
+      write_all (lg->stderr_fd, line, strlen (line));
+      free (line);
+    }
+  errno = saved;
+}
+
+void
+rh_log (const struct rh_logger *lg, enum rh_log_level level, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  rh_vlog (lg, level, fmt, ap);
+  va_end (ap);
+}

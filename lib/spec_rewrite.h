@@ -1,0 +1,52 @@
+/* The spec rewrite: a pure function from (OCI spec tree, policy, resolver) to a rewritten tree
+ * or an error. It runs on create/run/restore only.
+ *
+ * Modifiers run in a fixed order; each is small and tested on its own:
+ *   root       refuse a rootfs that is, or contains, a protected path
+ *   mounts     strip/deny bind mounts that touch protected paths   (paths.c)
+ *   devices    strip protected devices and their cgroup allow rules
+ *   network    remove the network namespace (runsc runs --network=host)
+ *   annotations strip untrusted prefixes (dev.gvisor.*) and our own namespace
+ *   caps       capability drop-list, noNewPrivileges, privileged taming (caps.c)
+ *   seccomp    merge policy rules into linux.seccomp (seccomp.c)
+ *   gate       bind the sandbox's gate socket at the TEE socket path (gate_policy.c)
+ *   hooks      inject runsc-host-hook, validate exposed ports (hookspec.c)
+ *   mark       record the policy's SHA-256 in an annotation
+ * Running the rewrite on its own output gives the same output. */
+#ifndef RH_SPEC_REWRITE_H
+#define RH_SPEC_REWRITE_H
+
+#include <jansson.h>
+
+#include "error.h"
+#include "log.h"
+#include "paths.h"
+#include "policy.h"
+
+struct rh_rewrite_ctx
+{
+  const struct rh_policy *policy;
+  const struct rh_resolver *resolver;
+  const struct rh_logger *log;  /* decisions are logged at info (changes) / debug; may be NULL */
+  const char *bundle;           /* absolute bundle directory (for relative mount sources) */
+  const char *container_id;
+};
+
+/* Rewrite spec in place. On error the tree may be partly modified: callers work on a copy
+ * (rh_rewrite_bundle does) and never write it. */
+int rh_spec_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);
+
+/* Individual modifiers (exposed for unit tests). */
+int rh_rewrite_root (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);
+int rh_rewrite_mounts (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);
+int rh_rewrite_devices (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);
+int rh_rewrite_network (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);
+int rh_rewrite_annotations (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);
+int rh_rewrite_mark (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);
+
+/* The whole create-time step on a bundle directory: read <bundle>/config.json (size-capped),
+ * parse, rewrite a copy, keep the original as config.json.orig (unless the input is already our
+ * output), and replace config.json atomically. On any error config.json is untouched. */
+int rh_rewrite_bundle (const char *bundle, const struct rh_rewrite_ctx *ctx, rh_error *err);
+
+#endif

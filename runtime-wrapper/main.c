@@ -1,0 +1,7 @@
+/* STUB: replaced by the CLI work. */
+int main (void);
+int
+main (void)
+{
+  return 1;
+}
