@@ -31,3 +31,17 @@ rh_gate_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
 {
   return 0;
 }
+
+int
+rh_gate_prepare (const struct rh_policy *p, const char *container_id, const struct rh_logger *log,
+                 rh_error *err)
+{
+  return 0;
+}
+
+int
+rh_gate_release (const struct rh_policy *p, const char *container_id, const struct rh_logger *log,
+                 rh_error *err)
+{
+  return 0;
+}

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "error.h"
+#include "log.h"
 
 struct rh_policy;
 struct rh_rewrite_ctx;
@@ -27,5 +28,13 @@ void rh_gate_policy_free (struct rh_gate_policy *g);
 
 /* Spec modifier: when enabled, bind-mount the sandbox's gate socket at RH_TEE_SOCKET. */
 int rh_gate_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);
+
+/* Called by `runsc-host create/run` after the rewrite and before runsc starts: make sure the
+ * sandbox's gate socket exists (the bind mount needs its source). No-op when disabled. */
+int rh_gate_prepare (const struct rh_policy *p, const char *container_id, const struct rh_logger *log,
+                     rh_error *err);
+/* Called by `runsc-host delete`: drop the sandbox's gate socket. Idempotent. */
+int rh_gate_release (const struct rh_policy *p, const char *container_id, const struct rh_logger *log,
+                     rh_error *err);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "error.h"
+#include "log.h"
 
 struct rh_policy;
 
@@ -27,5 +28,10 @@ void rh_runsc_policy_free (struct rh_runsc_policy *r);
  * --platform, --network=host, --oci-seccomp, --host-uds=open when the gate is on, and the
  * policy's extra flags. platform is the resolved platform (never "auto"). */
 void rh_runsc_global_flags (const struct rh_policy *p, const char *platform, char ***argv);
+
+/* The platform to run: the policy's, or for "auto" the probed one (cached in state_dir). Owned
+ * by the bench work (lib/platform.c). Returns a malloc'd name. */
+int rh_runsc_resolve_platform (const struct rh_policy *p, const struct rh_logger *log, char **out,
+                               rh_error *err);
 
 #endif
