@@ -1,23 +1,35 @@
-/* [seccomp] Capability policy: a drop-list applied to all five capability sets, and
- * noNewPrivileges.
+/* [seccomp] Capability policy: a drop-list applied to all five capability sets,
+ * noNewPrivileges, and the taming of privileged device rules. See docs/seccomp.md.
  *
- *   "capabilities": { "drop": ["CAP_SYS_ADMIN", ...] }, "no_new_privileges": true
+ *   "capabilities": { "drop": ["CAP_SYS_ADMIN", ...] },   names checked with libcap
+ *   "no_new_privileges": true
  *
- * Owned by the seccomp work; this is the initial stub. */
+ * A missing "drop" means RH_CAPS_DEFAULT_DROP; a given list replaces it. */
 #ifndef RH_CAPS_H
 #define RH_CAPS_H
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "error.h"
+#include "log.h"
 
 struct rh_policy;
 struct rh_rewrite_ctx;
 
+/* Capabilities no workload in a confidential sandbox needs, and that matter most if anything
+ * ever reaches the host kernel: administration, raw network and device access, module
+ * loading, tracing other processes, reading any file, the clock, the kernel log, BPF. */
+#define RH_CAPS_DEFAULT_DROP                                                                               \
+  "CAP_SYS_ADMIN", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_SYS_MODULE", "CAP_SYS_PTRACE", "CAP_SYS_RAWIO",    \
+      "CAP_DAC_READ_SEARCH", "CAP_SYS_BOOT", "CAP_SYS_TIME", "CAP_MAC_ADMIN", "CAP_MAC_OVERRIDE",          \
+      "CAP_SYSLOG", "CAP_AUDIT_CONTROL", "CAP_BPF", "CAP_PERFMON"
+
 struct rh_caps_policy
 {
-  char **drop;            /* "CAP_SYS_ADMIN", validated with cap_from_name */
+  char **drop;            /* canonical names ("CAP_SYS_ADMIN"), validated with cap_from_name */
+  uint64_t drop_mask;     /* the same, as bits */
   bool no_new_privileges; /* force process.noNewPrivileges */
 };
 
@@ -27,5 +39,16 @@ void rh_caps_policy_free (struct rh_caps_policy *c);
 
 /* Spec modifier: drop capabilities, force noNewPrivileges, tame privileged device rules. */
 int rh_caps_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);
+
+/* The process part alone, for an OCI process object: the spec's "process", or the process.json
+ * of `exec --process` (containerd builds an exec's process from the client's original spec, so
+ * its capabilities have not been through the rewrite). where names the object in errors and
+ * logs ("process"). Idempotent. */
+int rh_caps_rewrite_process (json_t *process, const struct rh_policy *policy, const struct rh_logger *log,
+                             const char *where, rh_error *err);
+
+/* Is cap (any spelling libcap accepts: "CAP_SYS_ADMIN", "cap_sys_admin", "21") in the drop
+ * list? For `exec --cap` flags. */
+bool rh_caps_is_dropped (const struct rh_policy *policy, const char *cap);
 
 #endif

@@ -48,24 +48,59 @@ format_time (char *buf, size_t size)
   snprintf (buf, size, "%s.%06ldZ", base, (long) tv.tv_usec);
 }
 
-/* Escape for logrus-style text: msg="..." with quotes and backslashes escaped. */
+/* Messages carry client-controlled text (mount sources, annotation keys). Control characters
+ * could forge extra lines or drive a terminal, so the text forms show them as escapes; invalid
+ * UTF-8 bytes become '?' so the json form can always be written. */
+static void
+put_escaped (char **o, unsigned char c)
+{
+  switch (c)
+    {
+    case '\n':
+      *(*o)++ = '\\', *(*o)++ = 'n';
+      break;
+    case '\r':
+      *(*o)++ = '\\', *(*o)++ = 'r';
+      break;
+    case '\t':
+      *(*o)++ = '\\', *(*o)++ = 't';
+      break;
+    default:
+      *o += sprintf (*o, "\\x%02x", c);
+    }
+}
+
+/* Escape control characters (and, when quote, '"' and '\\'). */
+static char *
+escape_text (const char *msg, bool quote)
+{
+  size_t n = strlen (msg);
+  char *out = rh_xmalloc0 (n * 4 + 3);
+  char *o = out;
+
+  if (quote)
+    *o++ = '"';
+  for (const unsigned char *p = (const unsigned char *) msg; *p; p++)
+    {
+      if (*p < 0x20 || *p == 0x7f)
+        put_escaped (&o, *p);
+      else
+        {
+          if (quote && (*p == '"' || *p == '\\'))
+            *o++ = '\\';
+          *o++ = (char) *p;
+        }
+    }
+  if (quote)
+    *o++ = '"';
+  *o = '\0';
+  return out;
+}
+
 static char *
 quote_text (const char *msg)
 {
-  size_t n = strlen (msg);
-  char *out = rh_xmalloc0 (n * 2 + 3);
-  char *o = out;
-
-  *o++ = '"';
-  for (const char *p = msg; *p; p++)
-    {
-      if (*p == '"' || *p == '\\')
-        *o++ = '\\';
-      *o++ = (*p == '\n') ? ' ' : *p;
-    }
-  *o++ = '"';
-  *o = '\0';
-  return out;
+  return escape_text (msg, true);
 }
 
 char *
@@ -80,10 +115,17 @@ rh_log_format_line (bool json, enum rh_log_level level, const char *msg)
       char *line;
 
       json_object_set_new (o, "level", json_string (level_names[level]));
-      /* json_stringn-free path: invalid UTF-8 would make json_string fail; fall back. */
+      /* json_string refuses invalid UTF-8: keep the message, with non-ASCII bytes as '?'. */
       json_t *m = json_string (msg);
       if (m == NULL)
-        m = json_string ("(message was not valid UTF-8)");
+        {
+          char *ascii = rh_xstrdup (msg);
+          for (char *c = ascii; *c; c++)
+            if ((unsigned char) *c >= 0x80)
+              *c = '?';
+          m = json_string (ascii);
+          free (ascii);
+        }
       json_object_set_new (o, "msg", m);
       json_object_set_new (o, "time", json_string (when));
       line = json_dumps (o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -139,7 +181,9 @@ rh_vlog (const struct rh_logger *lg, enum rh_log_level level, const char *fmt, v
     }
   if (lg->stderr_fd >= 0 && level <= RH_LOG_WARN)
     {
-      char *line = rh_xasprintf ("runsc-host: %s%s\n", level == RH_LOG_WARN ? "warning: " : "", msg);
+      char *safe = escape_text (msg, false);
+      char *line = rh_xasprintf ("runsc-host: %s%s\n", level == RH_LOG_WARN ? "warning: " : "", safe);
+      free (safe);
       write_all (lg->stderr_fd, line, strlen (line));
       free (line);
     }

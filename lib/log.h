@@ -37,7 +37,8 @@ void rh_logger_close (struct rh_logger *lg);
 /* lg may be NULL: then nothing is logged. */
 void rh_log (const struct rh_logger *lg, enum rh_log_level level, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
-void rh_vlog (const struct rh_logger *lg, enum rh_log_level level, const char *fmt, va_list ap);
+void rh_vlog (const struct rh_logger *lg, enum rh_log_level level, const char *fmt, va_list ap)
+    __attribute__ ((format (printf, 3, 0)));
 
 #define rh_log_error(lg, ...) rh_log ((lg), RH_LOG_ERROR, __VA_ARGS__)
 #define rh_log_warn(lg, ...) rh_log ((lg), RH_LOG_WARN, __VA_ARGS__)

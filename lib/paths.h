@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "error.h"
 
 struct rh_devnode
@@ -23,8 +25,9 @@ struct rh_devnode
 
 struct rh_resolver
 {
-  /* Resolve every symlink in an absolute, clean path as the host sees it; components that do
-   * not exist are kept as they are. Returns a malloc'd absolute clean path, or NULL with errno
+  /* Resolve every symlink in an absolute path as the host kernel would walk it ("." and ".."
+   * are taken physically, after the symlinks before them); components that do not exist are
+   * kept lexically. Returns a malloc'd absolute clean path, or NULL with errno
    * set (ELOOP for too many links). */
   char *(*resolve) (void *data, const char *path);
   /* Host device nodes whose path matches the fnmatch pattern. *out is malloc'd (free each path
@@ -47,5 +50,13 @@ bool rh_path_within (const char *a, const char *b);
 const struct rh_resolver *rh_host_resolver (void);
 
 void rh_devnodes_free (struct rh_devnode *v, size_t n);
+
+/* A resolver over a described file system, for unit tests and fuzzing (no I/O):
+ *   {"symlinks": {"/var/run": "/run", "/vol/x": "../y"},
+ *    "devices": [{"path": "/dev/tpm0", "type": "c", "major": 10, "minor": 224}]}
+ * Every path that is not a listed symlink counts as an existing non-link. Link targets follow
+ * the host resolver's rules (relative to the link's directory, 40 links at most). */
+struct rh_resolver *rh_fake_resolver_new (json_t *desc, rh_error *err);
+void rh_fake_resolver_free (struct rh_resolver *r);
 
 #endif

@@ -244,9 +244,16 @@ parse_core_keys (json_t *root, struct rh_policy *p, rh_error *err)
   if (p->protected_devices == NULL)
     p->protected_devices = rh_xmalloc0 (sizeof (char *));
   for (size_t i = 0; p->protected_devices[i]; i++)
-    if (p->protected_devices[i][0] != '/')
-      return rh_error_set (err, EINVAL, "policy key protected_devices[%zu]: pattern %s is not absolute", i,
-                           p->protected_devices[i]);
+    {
+      char *clean;
+      if (p->protected_devices[i][0] != '/')
+        return rh_error_set (err, EINVAL, "policy key protected_devices[%zu]: pattern %s is not absolute", i,
+                             p->protected_devices[i]);
+      /* Cleaned like the paths it is matched against ("/dev//tpm*" must still match). */
+      clean = rh_path_clean (NULL, p->protected_devices[i]);
+      free (p->protected_devices[i]);
+      p->protected_devices[i] = clean;
+    }
 
   if (rh_policy_get_string (root, "", "protected_mount_action", &action, err) < 0)
     return -1;

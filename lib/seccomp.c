@@ -1,34 +1,801 @@
-/* STUB: to be replaced by the seccomp work. */
+/* [seccomp] Policy section and the linux.seccomp merge. See seccomp.h for the evaluation model
+ * this follows (runsc's, not libseccomp's) and docs/seccomp.md for the choices made. */
 #include "seccomp.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
 
+#include "cleanup.h"
+#include "fsutil.h"
 #include "policy.h"
 #include "spec_rewrite.h"
+#include "util.h"
+
+/* libseccomp's own header is also called seccomp.h, and lib/ (which holds this module's
+ * seccomp.h) comes first on the include path, so <seccomp.h> would find ours. The two
+ * functions used are declared here as in libseccomp 2.x (stable since 2.3). */
+uint32_t seccomp_arch_resolve_name (const char *arch_name);
+int seccomp_syscall_resolve_name_arch (uint32_t arch_token, const char *name);
+
+/* ---- OCI vocabulary ---- */
+
+/* Every OCI action with its strictness, as the kernel orders the results of stacked filters
+ * (0 = strictest). SCMP_ACT_KILL is SCMP_ACT_KILL_THREAD. */
+static const struct
+{
+  const char *name;
+  int rank;
+} actions[] = {
+  { "SCMP_ACT_KILL_PROCESS", 0 }, { "SCMP_ACT_KILL", 1 }, { "SCMP_ACT_KILL_THREAD", 1 },
+  { "SCMP_ACT_TRAP", 2 },         { "SCMP_ACT_ERRNO", 3 }, { "SCMP_ACT_NOTIFY", 4 },
+  { "SCMP_ACT_TRACE", 5 },        { "SCMP_ACT_LOG", 6 },  { "SCMP_ACT_ALLOW", 7 },
+};
+
+static const char *const operators[] = { "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",        "SCMP_CMP_EQ",
+                                         "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ", NULL };
+
+/* The deny actions a policy may use: the ones runsc (2022) implements. */
+static const char *const deny_actions[] = { "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_TRAP", NULL };
+
+/* x86_64 and aarch64 are the architectures gVisor runs on. */
+static const char *const default_archs[] = { "SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64", NULL };
+
+#define ERRNO_ENOSYS 38 /* the same number on every architecture gVisor supports */
+
+/* Linux names that runsc's syscall table spells differently. runsc skips a name it does not
+ * know, so a profile that allows pselect6 (glibc's select() on x86_64 and aarch64) would deny
+ * it; runc and crun skip the alias in turn. Every rule that names one gets the other too. */
+static const struct
+{
+  const char *linux_name, *runsc_name;
+} runsc_aliases[] = { { "pselect6", "pselect" } };
+
+static bool
+names_contain (json_t *names, const char *name)
+{
+  size_t i;
+  json_t *n;
+  json_array_foreach (names, i, n)
+    if (strcmp (json_string_value (n), name) == 0)
+      return true;
+  return false;
+}
+
+/* Append runsc's spelling of any name in names that has one (names is modified). */
+static void
+add_runsc_aliases (json_t *names)
+{
+  for (size_t a = 0; a < sizeof runsc_aliases / sizeof runsc_aliases[0]; a++)
+    if (names_contain (names, runsc_aliases[a].linux_name) && !names_contain (names, runsc_aliases[a].runsc_name))
+      json_array_append_new (names, json_string (runsc_aliases[a].runsc_name));
+}
+
+int
+rh_seccomp_action_rank (const char *action)
+{
+  for (size_t i = 0; action && i < sizeof actions / sizeof actions[0]; i++)
+    if (strcmp (actions[i].name, action) == 0)
+      return actions[i].rank;
+  return -1;
+}
+
+static bool
+in_list (const char *const *list, const char *s)
+{
+  for (; *list; list++)
+    if (strcmp (*list, s) == 0)
+      return true;
+  return false;
+}
+
+/* "EPERM" -> 1. strerrorname_np gives one name per number; the aliases are listed here. */
+static int
+errno_from_name (const char *name)
+{
+  static const struct
+  {
+    const char *name;
+    int value;
+  } aliases[] = { { "EWOULDBLOCK", EWOULDBLOCK }, { "ENOTSUP", ENOTSUP }, { "EDEADLOCK", EDEADLOCK } };
+
+  for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+    if (strcmp (aliases[i].name, name) == 0)
+      return aliases[i].value;
+  for (int e = 1; e < 4096; e++)
+    {
+      const char *n = strerrorname_np (e);
+      if (n && strcmp (n, name) == 0)
+        return e;
+    }
+  return -1;
+}
+
+/* A JSON string without embedded NUL bytes (jansson allows them; C strings end there). */
+static bool
+is_plain_string (json_t *v)
+{
+  return json_is_string (v) && strlen (json_string_value (v)) == json_string_length (v);
+}
+
+static bool
+is_absent (json_t *v)
+{
+  return v == NULL || json_is_null (v);
+}
+
+/* ---- checking a profile (client's or our default) ---- */
+
+static int
+check_uint (json_t *v, const char *where, size_t i, const char *key, bool required, rh_error *err)
+{
+  if (is_absent (v) && !required)
+    return 0;
+  if (!json_is_integer (v) || json_integer_value (v) < 0)
+    return rh_error_set (err, EINVAL, "%s.syscalls[%zu]%s: expected a non-negative integer", where, i, key);
+  return 0;
+}
+
+static int
+check_args (json_t *args, const char *where, size_t i, rh_error *err)
+{
+  size_t j;
+  json_t *a;
+
+  if (is_absent (args))
+    return 0;
+  if (!json_is_array (args))
+    return rh_error_set (err, EINVAL, "%s.syscalls[%zu].args: expected an array", where, i);
+  json_array_foreach (args, j, a)
+    {
+      json_t *idx = json_object_get (a, "index");
+      json_t *op = json_object_get (a, "op");
+      char key[64];
+
+      if (!json_is_object (a))
+        return rh_error_set (err, EINVAL, "%s.syscalls[%zu].args[%zu]: expected an object", where, i, j);
+      /* runsc accepts index 6 and fails later; the kernel passes six arguments (0-5). */
+      if (!json_is_integer (idx) || json_integer_value (idx) < 0 || json_integer_value (idx) > 5)
+        return rh_error_set (err, EINVAL, "%s.syscalls[%zu].args[%zu].index: expected an integer from 0 to 5",
+                             where, i, j);
+      snprintf (key, sizeof key, ".args[%zu].value", j);
+      if (check_uint (json_object_get (a, "value"), where, i, key, true, err) < 0)
+        return -1;
+      snprintf (key, sizeof key, ".args[%zu].valueTwo", j);
+      if (check_uint (json_object_get (a, "valueTwo"), where, i, key, false, err) < 0)
+        return -1;
+      if (!is_plain_string (op) || !in_list (operators, json_string_value (op)))
+        return rh_error_set (err, EINVAL, "%s.syscalls[%zu].args[%zu].op: expected an OCI operator "
+                                          "(SCMP_CMP_EQ, SCMP_CMP_MASKED_EQ, ...)", where, i, j);
+    }
+  return 0;
+}
+
+int
+rh_seccomp_check_profile (json_t *profile, const char *where, rh_error *err)
+{
+  json_t *da, *sys, *rule, *v;
+  size_t i, j;
+  static const char *const str_arrays[] = { "architectures", "flags", NULL };
+
+  if (!json_is_object (profile))
+    return rh_error_set (err, EINVAL, "%s: expected an object", where);
+  da = json_object_get (profile, "defaultAction");
+  if (!is_plain_string (da) || rh_seccomp_action_rank (json_string_value (da)) < 0)
+    return rh_error_set (err, EINVAL, "%s.defaultAction: expected an OCI action (SCMP_ACT_ERRNO, ...)", where);
+  v = json_object_get (profile, "defaultErrnoRet");
+  if (!is_absent (v) && (!json_is_integer (v) || json_integer_value (v) < 0))
+    return rh_error_set (err, EINVAL, "%s.defaultErrnoRet: expected a non-negative integer", where);
+  for (const char *const *k = str_arrays; *k; k++)
+    {
+      v = json_object_get (profile, *k);
+      if (is_absent (v))
+        continue;
+      if (!json_is_array (v))
+        return rh_error_set (err, EINVAL, "%s.%s: expected an array of strings", where, *k);
+      json_array_foreach (v, j, rule)
+        if (!is_plain_string (rule))
+          return rh_error_set (err, EINVAL, "%s.%s[%zu]: expected a string", where, *k, j);
+    }
+  sys = json_object_get (profile, "syscalls");
+  if (is_absent (sys))
+    return 0;
+  if (!json_is_array (sys))
+    return rh_error_set (err, EINVAL, "%s.syscalls: expected an array", where);
+  json_array_foreach (sys, i, rule)
+    {
+      json_t *names = json_object_get (rule, "names");
+      json_t *action = json_object_get (rule, "action");
+      json_t *name;
+
+      if (!json_is_object (rule))
+        return rh_error_set (err, EINVAL, "%s.syscalls[%zu]: expected an object", where, i);
+      if (!json_is_array (names))
+        return rh_error_set (err, EINVAL, "%s.syscalls[%zu].names: expected an array of strings", where, i);
+      json_array_foreach (names, j, name)
+        if (!is_plain_string (name))
+          return rh_error_set (err, EINVAL, "%s.syscalls[%zu].names[%zu]: expected a string", where, i, j);
+      if (!is_plain_string (action) || rh_seccomp_action_rank (json_string_value (action)) < 0)
+        return rh_error_set (err, EINVAL, "%s.syscalls[%zu].action: expected an OCI action (SCMP_ACT_ERRNO, ...)",
+                             where, i);
+      if (check_uint (json_object_get (rule, "errnoRet"), where, i, ".errnoRet", false, err) < 0
+          || check_args (json_object_get (rule, "args"), where, i, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+/* ---- the policy section ---- */
+
+static int
+parse_archs (json_t *section, struct rh_seccomp_policy *s, rh_error *err)
+{
+  _cleanup_strv_ char **names = NULL;
+
+  if (rh_policy_get_strv (section, "seccomp", "architectures", &names, err) < 0)
+    return -1;
+  if (names == NULL)
+    names = rh_strv_dup ((char *const *) default_archs);
+  if (names[0] == NULL)
+    return rh_error_set (err, EINVAL, "policy key seccomp.architectures: empty list");
+  for (size_t i = 0; names[i]; i++)
+    {
+      _cleanup_free_ char *lower = NULL;
+      uint32_t token;
+      bool dup = false;
+
+      if (!rh_str_has_prefix (names[i], "SCMP_ARCH_") || names[i][10] == '\0')
+        return rh_error_set (err, EINVAL, "policy key seccomp.architectures[%zu]: %s is not of the form "
+                                          "SCMP_ARCH_<NAME>", i, names[i]);
+      lower = rh_xstrdup (names[i] + 10);
+      for (char *c = lower; *c; c++)
+        *c = (char) tolower ((unsigned char) *c);
+      token = seccomp_arch_resolve_name (lower);
+      if (token == 0)
+        return rh_error_set (err, EINVAL, "policy key seccomp.architectures[%zu]: unknown architecture %s", i,
+                             names[i]);
+      for (size_t k = 0; k < s->narchs; k++)
+        dup = dup || s->archs[k] == token;
+      if (dup)
+        continue;
+      if (s->narchs == RH_SECCOMP_MAX_ARCHS)
+        return rh_error_set (err, EINVAL, "policy key seccomp.architectures: more than %d entries",
+                             RH_SECCOMP_MAX_ARCHS);
+      s->archs[s->narchs++] = token;
+    }
+  return 0;
+}
+
+static bool
+syscall_known (const struct rh_seccomp_policy *s, const char *name)
+{
+  /* libseccomp returns a negative pseudo number for a name it knows on other architectures
+   * only ("open" on aarch64), and -1 for a name it does not know at all. */
+  for (size_t a = 0; a < s->narchs; a++)
+    if (seccomp_syscall_resolve_name_arch (s->archs[a], name) >= 0)
+      return true;
+  return false;
+}
+
+static int
+parse_deny_args (json_t *args, const char *key, json_t **out, rh_error *err)
+{
+  static const char *const arg_keys[] = { "index", "op", "value", "valueTwo", NULL };
+  json_t *a;
+  size_t j;
+  bool seen[6] = { false };
+  _cleanup_json_ json_t *res = json_array ();
+
+  if (!json_is_array (args))
+    return rh_error_set (err, EINVAL, "policy key %s.args: expected an array", key);
+  json_array_foreach (args, j, a)
+    {
+      _cleanup_free_ char *k = rh_xasprintf ("%s.args[%zu]", key, j);
+      int64_t index = -1, value = -1, value2 = 0;
+      _cleanup_free_ char *op = NULL;
+
+      if (rh_policy_expect_object (a, k, err) < 0 || rh_policy_check_keys (a, k, arg_keys, err) < 0
+          || rh_policy_get_int (a, k, "index", 0, 5, &index, err) < 0
+          || rh_policy_get_int (a, k, "value", 0, INT64_MAX, &value, err) < 0
+          || rh_policy_get_int (a, k, "valueTwo", 0, INT64_MAX, &value2, err) < 0
+          || rh_policy_get_string (a, k, "op", &op, err) < 0)
+        return -1;
+      if (index < 0 || value < 0 || op == NULL)
+        return rh_error_set (err, EINVAL, "policy key %s: index, op and value are required", k);
+      if (!in_list (operators, op))
+        return rh_error_set (err, EINVAL, "policy key %s.op: %s is not an OCI operator (SCMP_CMP_EQ, "
+                                          "SCMP_CMP_MASKED_EQ, ...)", k, op);
+      /* Runtimes OR the tests of an argument that appears twice (a runc legacy that runsc keeps),
+       * and then OR every test of the rule: a policy rule must say what it means. */
+      if (seen[index])
+        return rh_error_set (err, EINVAL, "policy key %s.index: argument %lld is tested twice in one rule "
+                                          "(runtimes would OR the tests); write two rules", k, (long long) index);
+      seen[index] = true;
+      json_array_append_new (res, json_pack ("{s:I, s:I, s:I, s:s}", "index", (json_int_t) index, "value",
+                                             (json_int_t) value, "valueTwo", (json_int_t) value2, "op", op));
+    }
+  *out = steal_pointer (&res);
+  return 0;
+}
+
+static int
+parse_deny_rule (json_t *r, size_t idx, const struct rh_seccomp_policy *s, json_t **out, rh_error *err)
+{
+  static const char *const rule_keys[] = { "names", "action", "errno", "args", "comment", NULL };
+  _cleanup_free_ char *key = rh_xasprintf ("seccomp.deny[%zu]", idx);
+  _cleanup_free_ char *action = NULL;
+  _cleanup_json_ json_t *rule = json_object ();
+  _cleanup_json_ json_t *names = json_array ();
+  json_t *jnames, *jerrno, *jargs, *n;
+  size_t j;
+
+  if (rh_policy_expect_object (r, key, err) < 0 || rh_policy_check_keys (r, key, rule_keys, err) < 0)
+    return -1;
+  jnames = json_object_get (r, "names");
+  if (!json_is_array (jnames) || json_array_size (jnames) == 0)
+    return rh_error_set (err, EINVAL, "policy key %s.names: expected a non-empty array of system call names", key);
+  json_array_foreach (jnames, j, n)
+    {
+      const char *name = json_string_value (n);
+      if (!is_plain_string (n) || name[0] == '\0')
+        return rh_error_set (err, EINVAL, "policy key %s.names[%zu]: expected a system call name", key, j);
+      if (!syscall_known (s, name))
+        return rh_error_set (err, EINVAL, "policy key %s.names[%zu]: unknown system call \"%s\" (libseccomp "
+                                          "knows no such call on the architectures in seccomp.architectures)",
+                             key, j, name);
+      json_array_append (names, n);
+    }
+  add_runsc_aliases (names);
+  json_object_set (rule, "names", names);
+
+  action = rh_xstrdup ("SCMP_ACT_ERRNO");
+  if (rh_policy_get_string (r, key, "action", &action, err) < 0)
+    return -1;
+  if (!in_list (deny_actions, action))
+    return rh_error_set (err, EINVAL, "policy key %s.action: %s is not one of SCMP_ACT_ERRNO, SCMP_ACT_KILL, "
+                                      "SCMP_ACT_TRAP (the deny actions runsc implements)", key, action);
+  json_object_set_new (rule, "action", json_string (action));
+
+  jerrno = json_object_get (r, "errno");
+  if (jerrno != NULL && strcmp (action, "SCMP_ACT_ERRNO") != 0)
+    return rh_error_set (err, EINVAL, "policy key %s.errno: only meaningful with SCMP_ACT_ERRNO", key);
+  if (strcmp (action, "SCMP_ACT_ERRNO") == 0)
+    {
+      int e = EPERM;
+      if (is_plain_string (jerrno))
+        e = errno_from_name (json_string_value (jerrno));
+      else if (json_is_integer (jerrno))
+        e = json_integer_value (jerrno) >= 1 && json_integer_value (jerrno) < 4096 ? (int) json_integer_value (jerrno)
+                                                                                  : -1;
+      else if (jerrno != NULL)
+        e = -1;
+      if (e < 0)
+        return rh_error_set (err, EINVAL, "policy key %s.errno: expected an errno name (\"EPERM\") or a number "
+                                          "from 1 to 4095", key);
+      json_object_set_new (rule, "errnoRet", json_integer (e));
+    }
+
+  jargs = json_object_get (r, "args");
+  if (jargs != NULL)
+    {
+      json_t *args = NULL;
+      if (parse_deny_args (jargs, key, &args, err) < 0)
+        return -1;
+      if (json_array_size (args) > 0)
+        json_object_set_new (rule, "args", args);
+      else
+        json_decref (args);
+    }
+  *out = steal_pointer (&rule);
+  return 0;
+}
+
+/* The copy in the source tree this library was built from (derived from __FILE__, which CMake
+ * passes as an absolute path): it lets a build tree run before `cmake --install` has put the
+ * profile in /etc. It is only tried when the configured file does not exist, and only used
+ * when it is a regular file owned by root (or by us) that nobody else may write. */
+static char *
+build_tree_profile (void)
+{
+  _cleanup_free_ char *dir = rh_xstrdup (__FILE__);
+  char *slash;
+
+  if (dir[0] != '/')
+    return NULL;
+  for (int up = 0; up < 2; up++)
+    {
+      slash = strrchr (dir, '/');
+      if (slash == NULL || slash == dir)
+        return NULL;
+      *slash = '\0';
+    }
+  return rh_xasprintf ("%s/config/seccomp/default.json", dir);
+}
+
+static int
+read_trusted (const char *path, char **text, size_t *len, rh_error *err)
+{
+  _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+  struct stat st;
+
+  if (fd < 0)
+    return rh_error_sys (err, errno, "open %s", path);
+  if (fstat (fd, &st) < 0)
+    return rh_error_sys (err, errno, "stat %s", path);
+  if (!S_ISREG (st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid ()) || (st.st_mode & (S_IWGRP | S_IWOTH)))
+    return rh_error_set (err, EPERM, "%s is not a regular file owned by root and writable only by it", path);
+  if (rh_read_fd_capped (fd, RH_SECCOMP_PROFILE_MAX_BYTES, text, len, err) < 0)
+    return rh_error_prefix (err, "%s", path);
+  return 0;
+}
+
+static int
+load_default_profile (struct rh_seccomp_policy *s, rh_error *err)
+{
+  _cleanup_free_ char *text = NULL;
+  _cleanup_free_ char *where = NULL;
+  _cleanup_free_ char *fallback = NULL;
+  _cleanup_json_ json_t *prof = NULL;
+  const char *path = s->default_profile;
+  json_error_t jerr;
+  size_t len = 0;
+  rh_error rerr = { 0 };
+
+  if (rh_read_file_capped (path, RH_SECCOMP_PROFILE_MAX_BYTES, &text, &len, &rerr) < 0)
+    {
+      rh_error ferr = { 0 };
+      if (rerr.code != ENOENT)
+        {
+          *err = rerr;
+          return rh_error_prefix (err, "policy key seccomp.default_profile");
+        }
+      /* Not there (a build tree, or an image before its install step): try the source tree's
+       * copy; failing that, it is an error only for a spec that needs it. */
+      fallback = build_tree_profile ();
+      if (fallback == NULL || read_trusted (fallback, &text, &len, &ferr) < 0)
+        {
+          s->default_profile_error = rh_xstrdup (rerr.msg);
+          return 0;
+        }
+      path = fallback;
+    }
+  prof = json_loadb (text, len, JSON_REJECT_DUPLICATES, &jerr);
+  if (prof == NULL)
+    return rh_error_set (err, EINVAL, "policy key seccomp.default_profile: %s: invalid JSON at line %d column %d: %s",
+                         path, jerr.line, jerr.column, jerr.text);
+  where = rh_xasprintf ("policy key seccomp.default_profile: %s", path);
+  if (rh_seccomp_check_profile (prof, where, err) < 0)
+    return -1;
+  s->default_profile_json = steal_pointer (&prof);
+  s->default_profile_source = rh_xstrdup (path);
+  return 0;
+}
 
 int
 rh_seccomp_policy_parse (json_t *section, struct rh_policy *p, rh_error *err)
 {
-  static const char *const keys[] = { "default_profile", "deny", NULL };
-  if (section == NULL)
-    return 0;
+  static const char *const keys[] = { "default_profile", "deny", "architectures", "enosys_as_trace", "comment", NULL };
+  struct rh_seccomp_policy *s = &p->seccomp;
+  json_t *deny, *r, *comment;
+  size_t i;
+
+  s->default_profile = rh_xstrdup (RH_SECCOMP_DEFAULT_PROFILE);
+  s->deny = json_array ();
+  s->enosys_as_trace = true;
   if (rh_policy_expect_object (section, "seccomp", err) < 0)
     return -1;
-  return rh_policy_check_keys (section, "seccomp", keys, err);
+  if (section != NULL)
+    {
+      if (rh_policy_check_keys (section, "seccomp", keys, err) < 0
+          || rh_policy_get_abs_path (section, "seccomp", "default_profile", &s->default_profile, err) < 0
+          || rh_policy_get_bool (section, "seccomp", "enosys_as_trace", &s->enosys_as_trace, err) < 0)
+        return -1;
+      comment = json_object_get (section, "comment");
+      if (comment != NULL && !json_is_string (comment))
+        return rh_error_set (err, EINVAL, "policy key seccomp.comment: expected a string");
+    }
+  if (parse_archs (section, s, err) < 0)
+    return -1;
+  deny = json_object_get (section, "deny");
+  if (deny != NULL && !json_is_array (deny))
+    return rh_error_set (err, EINVAL, "policy key seccomp.deny: expected an array of rules");
+  json_array_foreach (deny, i, r)
+    {
+      json_t *rule = NULL;
+      if (parse_deny_rule (r, i, s, &rule, err) < 0)
+        return -1;
+      json_array_append_new (s->deny, rule);
+    }
+  return load_default_profile (s, err);
 }
 
 void
 rh_seccomp_policy_free (struct rh_seccomp_policy *s)
 {
   free (s->default_profile);
+  free (s->default_profile_error);
+  free (s->default_profile_source);
+  if (s->default_profile_json)
+    json_decref (s->default_profile_json);
   if (s->deny)
     json_decref (s->deny);
   memset (s, 0, sizeof *s);
 }
 
+/* ---- the merge ---- */
+
+static const char *
+rule_action (json_t *rule)
+{
+  return json_string_value (json_object_get (rule, "action"));
+}
+
+static bool
+rule_unconditional (json_t *rule)
+{
+  json_t *args = json_object_get (rule, "args");
+  return is_absent (args) || json_array_size (args) == 0;
+}
+
+/* What a rule does apart from its names, as text: two rules with the same key treat a name
+ * they share the same way. errnoRet only counts for the actions that carry it (EPERM when
+ * absent, as every runtime defaults). */
+static char *
+rule_key (json_t *rule)
+{
+  const char *action = rule_action (rule);
+  json_t *er = json_object_get (rule, "errnoRet");
+  json_t *args = json_object_get (rule, "args");
+  long long ret = -1;
+  char *key;
+  json_t *a;
+  size_t j;
+
+  if (strcmp (action, "SCMP_ACT_ERRNO") == 0 || strcmp (action, "SCMP_ACT_TRACE") == 0)
+    ret = json_is_integer (er) ? (long long) json_integer_value (er) : EPERM;
+  key = rh_xasprintf ("%s/%lld", action, ret);
+  json_array_foreach (args, j, a)
+    {
+      char *next = rh_xasprintf ("%s|%lld:%s:%lld:%lld", key, (long long) json_integer_value (json_object_get (a, "index")),
+                                 json_string_value (json_object_get (a, "op")),
+                                 (long long) json_integer_value (json_object_get (a, "value")),
+                                 (long long) json_integer_value (json_object_get (a, "valueTwo")));
+      free (key);
+      key = next;
+    }
+  return key;
+}
+
+static char *
+name_key (const char *name, const char *rkey)
+{
+  return rh_xasprintf ("%s\x1f%s", name, rkey);
+}
+
+/* A shallow copy of rule with another names array (the client's other keys are kept). */
+static json_t *
+with_names (json_t *rule, json_t *names)
+{
+  json_t *c = json_copy (rule);
+  json_object_set (c, "names", names);
+  return c;
+}
+
+static char *
+join_names (json_t *names)
+{
+  char *s = rh_xstrdup ("");
+  json_t *n;
+  size_t i;
+  json_array_foreach (names, i, n)
+    {
+      char *next = rh_xasprintf ("%s%s%s", s, i ? "," : "", json_string_value (n));
+      free (s);
+      s = next;
+    }
+  return s;
+}
+
+struct item
+{
+  json_t *rule; /* owned reference */
+  int rank;
+  size_t seq;   /* position before sorting: ours first, then the client's in order */
+  ssize_t client_idx; /* index in the client's syscalls, -1 for ours */
+};
+
+static int
+item_cmp (const void *a, const void *b)
+{
+  const struct item *x = a, *y = b;
+  if (x->rank != y->rank)
+    return x->rank < y->rank ? -1 : 1;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Client rule -> the rule runsc should get (a new reference), or NULL when nothing of it is
+ * left once the names our policy already carries identically are taken out. */
+static json_t *
+adapt_client_rule (json_t *rule, size_t idx, json_t *ours_keys, json_t *present, const struct rh_seccomp_policy *sp,
+                   const struct rh_logger *log)
+{
+  _cleanup_free_ char *rkey = rule_key (rule);
+  _cleanup_json_ json_t *names = json_array ();
+  json_t *out, *n;
+  const char *action = rule_action (rule);
+  size_t j;
+
+  json_array_foreach (json_object_get (rule, "names"), j, n)
+    {
+      _cleanup_free_ char *k = name_key (json_string_value (n), rkey);
+      if (json_object_get (ours_keys, k))
+        json_object_set_new (present, k, json_true ());
+      else
+        json_array_append (names, n);
+    }
+  if (json_array_size (names) == 0)
+    return NULL;
+  add_runsc_aliases (names);
+  out = with_names (rule, names);
+  if (sp->enosys_as_trace && strcmp (action, "SCMP_ACT_ERRNO") == 0
+      && json_integer_value (json_object_get (rule, "errnoRet")) == ERRNO_ENOSYS)
+    {
+      _cleanup_free_ char *list = join_names (names);
+      json_object_set_new (out, "action", json_string ("SCMP_ACT_TRACE"));
+      json_object_del (out, "errnoRet");
+      rh_log_info (log, "seccomp: linux.seccomp.syscalls[%zu] (%s) asks for SCMP_ACT_ERRNO with ENOSYS, which runsc "
+                        "would return as EPERM; written as SCMP_ACT_TRACE, which returns ENOSYS (policy key "
+                        "seccomp.enosys_as_trace)", idx, list);
+    }
+  else if (strcmp (action, "SCMP_ACT_KILL_THREAD") == 0)
+    json_object_set_new (out, "action", json_string ("SCMP_ACT_KILL"));
+  return out;
+}
+
+int
+rh_seccomp_merge (json_t *profile, const struct rh_seccomp_policy *sp, const struct rh_logger *log, rh_error *err)
+{
+  json_t *sys = json_object_get (profile, "syscalls");
+  _cleanup_json_ json_t *ours_keys = json_object ();
+  _cleanup_json_ json_t *present = json_object ();
+  _cleanup_json_ json_t *uncond = json_object ();
+  _cleanup_json_ json_t *seen = json_object ();
+  _cleanup_json_ json_t *out = json_array ();
+  _cleanup_free_ struct item *items = NULL;
+  size_t n = 0, cap, i, j;
+  json_t *rule, *name;
+
+  if (!json_is_object (profile))
+    return rh_error_set (err, EINVAL, "linux.seccomp: expected an object");
+  if (!is_absent (sys) && !json_is_array (sys))
+    return rh_error_set (err, EINVAL, "linux.seccomp.syscalls: expected an array");
+  cap = json_array_size (sp->deny) + json_array_size (sys) + 1;
+  items = rh_xmalloc0 (cap * sizeof *items);
+
+  json_array_foreach (sp->deny, i, rule)
+    {
+      _cleanup_free_ char *rkey = rule_key (rule);
+      json_array_foreach (json_object_get (rule, "names"), j, name)
+        {
+          _cleanup_free_ char *k = name_key (json_string_value (name), rkey);
+          json_object_set_new (ours_keys, k, json_true ());
+        }
+      items[n] = (struct item) { json_incref (rule), rh_seccomp_action_rank (rule_action (rule)), n, -1 };
+      n++;
+    }
+  json_array_foreach (sys, i, rule)
+    {
+      json_t *c = adapt_client_rule (rule, i, ours_keys, present, sp, log);
+      if (c == NULL)
+        continue;
+      items[n] = (struct item) { c, rh_seccomp_action_rank (rule_action (c)), n, (ssize_t) i };
+      n++;
+    }
+
+  /* Strictest first: runsc takes the first rule that matches. */
+  qsort (items, n, sizeof *items, item_cmp);
+
+  for (i = 0; i < n; i++)
+    {
+      _cleanup_free_ char *rkey = rule_key (items[i].rule);
+      _cleanup_json_ json_t *keep = json_array ();
+      _cleanup_json_ json_t *gone = json_array ();
+      bool unconditional = rule_unconditional (items[i].rule);
+      json_t *names = json_object_get (items[i].rule, "names");
+
+      json_array_foreach (names, j, name)
+        {
+          const char *s = json_string_value (name);
+          _cleanup_free_ char *k = name_key (s, rkey);
+          /* Decided by an earlier rule for every argument value: this one is never reached. */
+          if (json_object_get (uncond, s))
+            {
+              json_array_append (gone, name);
+              continue;
+            }
+          if (json_object_get (seen, k))
+            continue;
+          json_object_set_new (seen, k, json_true ());
+          if (unconditional)
+            json_object_set_new (uncond, s, json_true ());
+          json_array_append (keep, name);
+        }
+      if (json_array_size (gone) > 0)
+        {
+          _cleanup_free_ char *list = join_names (gone);
+          if (items[i].client_idx >= 0)
+            rh_log_info (log, "seccomp: linux.seccomp.syscalls[%zd] (%s) no longer applies to %s: a stricter rule "
+                              "decides it first", items[i].client_idx, rule_action (items[i].rule), list);
+          else
+            rh_log_debug (log, "seccomp: policy rule for %s is covered by a stricter client rule", list);
+        }
+      if (json_array_size (keep) == json_array_size (names))
+        json_array_append (out, items[i].rule);
+      else if (json_array_size (keep) > 0)
+        json_array_append_new (out, with_names (items[i].rule, keep));
+    }
+
+  json_array_foreach (sp->deny, i, rule)
+    {
+      _cleanup_free_ char *rkey = rule_key (rule);
+      _cleanup_free_ char *list = join_names (json_object_get (rule, "names"));
+      bool all = true;
+      json_array_foreach (json_object_get (rule, "names"), j, name)
+        {
+          _cleanup_free_ char *k = name_key (json_string_value (name), rkey);
+          all = all && json_object_get (present, k) != NULL;
+        }
+      if (all)
+        rh_log_debug (log, "seccomp: policy rule seccomp.deny[%zu] (%s) already present", i, list);
+      else
+        rh_log_info (log, "seccomp: added policy rule seccomp.deny[%zu]: %s %s%s", i, list, rule_action (rule),
+                     rule_unconditional (rule) ? "" : " (when its argument tests match)");
+    }
+
+  for (i = 0; i < n; i++)
+    json_decref (items[i].rule);
+  if (!is_absent (sys) || json_array_size (out) > 0)
+    json_object_set (profile, "syscalls", out);
+  return 0;
+}
+
+/* ---- the modifier ---- */
+
 int
 rh_seccomp_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
 {
-  return 0;
+  const struct rh_seccomp_policy *sp = &ctx->policy->seccomp;
+  json_t *lnx = json_object_get (spec, "linux");
+  json_t *prof;
+
+  if (!is_absent (lnx) && !json_is_object (lnx))
+    return rh_error_set (err, EINVAL, "linux: expected an object");
+  prof = json_object_get (lnx, "seccomp");
+  if (is_absent (prof))
+    {
+      /* No profile (a client that leaves seccomp to the runtime, or --privileged, or
+       * seccomp=unconfined): the sandbox still gets one. Without it runsc applies none. */
+      if (sp->default_profile_json == NULL)
+        return rh_error_set (err, ENOENT, "the spec has no linux.seccomp and the default seccomp profile cannot be "
+                                          "read (policy key seccomp.default_profile): %s",
+                             sp->default_profile_error ? sp->default_profile_error : sp->default_profile);
+      if (is_absent (lnx))
+        {
+          lnx = json_object ();
+          json_object_set_new (spec, "linux", lnx);
+        }
+      prof = json_deep_copy (sp->default_profile_json);
+      json_object_set_new (lnx, "seccomp", prof);
+      rh_log_info (ctx->log, "seccomp: the spec has no profile; installed the default profile %s (policy key "
+                             "seccomp.default_profile)", sp->default_profile_source);
+    }
+  if (rh_seccomp_check_profile (prof, "linux.seccomp", err) < 0)
+    return rh_error_prefix (err, "seccomp profile refused");
+  return rh_seccomp_merge (prof, sp, ctx->log, err);
 }

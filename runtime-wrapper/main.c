@@ -1,7 +1,511 @@
-/* STUB: replaced by the CLI work. */
-int main (void);
-int
-main (void)
+/* runsc-host: a runc-compatible OCI runtime that runs containers in gVisor under a policy.
+ *
+ * main() is thin: cli.c turns runc's argv into runsc's; here we open the log, load the policy,
+ * rewrite the bundle on create/run/restore, and execv() runsc. Pass-through subcommands never
+ * fork, so the caller sees runsc's own pid, signals and exit code. The same binary installed as
+ * `runc` (alias mode) behaves identically: argv[0] is never looked at. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "commands.h"
+#include "fsutil.h"
+#include "gate_policy.h"
+#include "log.h"
+#include "netrules.h"
+#include "paths.h"
+#include "policy.h"
+#include "runsc_flags.h"
+#include "spec_rewrite.h"
+#include "util.h"
+
+#ifndef RH_VERSION
+#define RH_VERSION "unknown"
+#endif
+#ifndef RH_SYSCONF_POLICY
+#define RH_SYSCONF_POLICY "/etc/runsc-host/config.json"
+#endif
+
+/* The OCI runtime spec version whose config.json we read and write. */
+#define RH_OCI_SPEC_VERSION "1.0.2"
+
+/* Set in runsc's environment to "<st_dev>:<st_ino>" of the runsc we exec. A process that finds
+ * its own identity there is a copy of runsc-host that was installed as runsc: it refuses,
+ * instead of exec'ing itself forever. */
+#define RH_ENV_EXEC_ID "RUNSC_HOST_EXEC_ID"
+
+/* Weak fallbacks for runsc-host's own subcommands; cmd_check.c, cmd_gc.c and cmd_gate.c
+ * override them when they are built in. */
+static int
+not_built (const char *cmd)
 {
+  fprintf (stderr, "runsc-host: %s is not available in this build\n", cmd);
   return 1;
+}
+
+__attribute__ ((weak)) int
+rh_cmd_check (const struct rh_cmd_env *env, int argc, char **argv)
+{
+  return not_built ("check");
+}
+
+__attribute__ ((weak)) int
+rh_cmd_gc (const struct rh_cmd_env *env, int argc, char **argv)
+{
+  return not_built ("gc");
+}
+
+__attribute__ ((weak)) int
+rh_cmd_gate (const struct rh_cmd_env *env, int argc, char **argv)
+{
+  return not_built ("gate");
+}
+
+static char *
+identity_of (const struct stat *st)
+{
+  return rh_xasprintf ("%llu:%llu", (unsigned long long) st->st_dev, (unsigned long long) st->st_ino);
+}
+
+/* Refuse a runsc path that is this very binary, whatever it is called (alias mode installs us
+ * as `runc`; a policy that names us as runsc would exec us forever). Also refuse a runsc that
+ * is missing or not executable, before anything is rewritten or started. */
+static int
+check_runsc (const char *path, rh_error *err)
+{
+  struct stat self, target;
+  _cleanup_free_ char *self_real = realpath ("/proc/self/exe", NULL);
+  _cleanup_free_ char *target_real = NULL;
+  bool same;
+
+  if (stat (path, &target) < 0)
+    return rh_error_sys (err, errno, "runsc not found at %s (policy key runsc.path)", path);
+  if (!S_ISREG (target.st_mode) || access (path, X_OK) < 0)
+    return rh_error_set (err, EACCES, "runsc at %s is not an executable file (policy key runsc.path)", path);
+  target_real = realpath (path, NULL);
+  /* Same inode catches hard links and bind mounts; same resolved path catches symlinks even
+   * across a stat race. */
+  same = (stat ("/proc/self/exe", &self) == 0 && self.st_dev == target.st_dev && self.st_ino == target.st_ino)
+         || (self_real && target_real && strcmp (self_real, target_real) == 0);
+  if (same)
+    {
+      bool alias = target_real && strcmp (target_real, path) != 0;
+      return rh_error_set (err, ELOOP, "policy key runsc.path: %s is runsc-host itself%s%s%s, not runsc; refusing to "
+                           "run it (set runsc.path to the real runsc binary)", path, alias ? " (" : "",
+                           alias ? target_real : "", alias ? ")" : "");
+    }
+  return 0;
+}
+
+/* Called first thing: are we a copy of runsc-host that a runsc-host exec'd as runsc? */
+static int
+check_not_exec_loop (rh_error *err)
+{
+  const char *mark = getenv (RH_ENV_EXEC_ID);
+  struct stat self;
+  _cleanup_free_ char *me = NULL;
+
+  if (mark == NULL)
+    return 0;
+  if (stat ("/proc/self/exe", &self) == 0)
+    me = identity_of (&self);
+  if (me && strcmp (me, mark) == 0)
+    return rh_error_set (err, ELOOP, "policy key runsc.path names a copy of runsc-host, which was just run as "
+                         "runsc; refusing to recurse (set runsc.path to the real runsc binary)");
+  unsetenv (RH_ENV_EXEC_ID);
+  return 0;
+}
+
+static void
+log_argv (const struct rh_logger *log, const char *what, char *const *argv)
+{
+  size_t len = 1;
+  _cleanup_free_ char *line = NULL;
+
+  for (char *const *p = argv; *p; p++)
+    len += strlen (*p) + 3;
+  line = rh_xmalloc0 (len);
+  for (char *const *p = argv; *p; p++)
+    {
+      if (p != argv)
+        strcat (line, " ");
+      strcat (line, *p);
+    }
+  rh_log_debug (log, "%s: %s", what, line);
+}
+
+/* runc prints its version, the spec version and its dependencies; we add the runsc we run,
+ * then let runsc print its own version (an exec, after the same checks as any other). */
+static int
+print_version (const struct rh_policy *policy, const char *policy_error)
+{
+  rh_error err;
+
+  printf ("runsc-host version %s\n", RH_VERSION);
+  printf ("spec: %s\n", RH_OCI_SPEC_VERSION);
+  if (policy == NULL)
+    {
+      printf ("runsc: unknown (%s)\n", policy_error);
+      return 0;
+    }
+  printf ("runsc: %s (platform %s)\n", policy->runsc.path, policy->runsc.platform);
+  if (check_runsc (policy->runsc.path, &err) < 0)
+    {
+      printf ("runsc: unusable: %s\n", err.msg);
+      return 0;
+    }
+  fflush (stdout);
+  execl (policy->runsc.path, policy->runsc.path, "--version", (char *) NULL);
+  printf ("runsc: unusable: exec %s: %s\n", policy->runsc.path, strerror (errno));
+  return 0;
+}
+
+/* create/run/restore: rewrite config.json under the policy, then prepare what the rewritten
+ * spec refers to. Nothing has been started yet; on failure nothing will be. */
+static int
+prepare_bundle (const struct rh_cli *cli, const struct rh_policy *policy, const struct rh_logger *log,
+                rh_error *err)
+{
+  struct rh_rewrite_ctx ctx = {
+    .policy = policy,
+    .resolver = rh_host_resolver (),
+    .log = log,
+    .bundle = cli->bundle,
+    .container_id = cli->id,
+  };
+
+  if (rh_rewrite_bundle (cli->bundle, &ctx, err) < 0)
+    return -1;
+  if (rh_gate_prepare (policy, cli->id, log, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* After create (or a detached run/restore) with --console-socket, runc does not keep the
+ * caller's stdio; runsc's sandbox would inherit and hold it, and a caller that waits for EOF on
+ * those pipes would hang. The terminal goes through the console socket, and errors are already
+ * in --log, so stdio becomes /dev/null. */
+static void
+detach_stdio (const struct rh_logger *log)
+{
+  int fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
+
+  if (fd < 0)
+    {
+      rh_log_warn (log, "open /dev/null: %s; stdio stays attached", strerror (errno));
+      return;
+    }
+  /* dup2() clears FD_CLOEXEC on the copies, so runsc gets /dev/null as 0, 1 and 2. */
+  for (int i = 0; i < 3; i++)
+    if (fd != i && dup2 (fd, i) < 0)
+      rh_log_warn (log, "dup2 /dev/null to fd %d: %s", i, strerror (errno));
+  if (fd > 2)
+    close (fd);
+}
+
+/* The container's bundle, from `runsc state`. This is the one place that runs runsc as a child
+ * rather than exec'ing it: the answer is needed before the real exec. */
+static int
+container_bundle (char *const *state_argv, char **bundle, rh_error *err)
+{
+  _cleanup_close_ int rd = -1;
+  _cleanup_free_ char *out = NULL;
+  _cleanup_json_ json_t *state = NULL;
+  posix_spawn_file_actions_t fa;
+  json_error_t jerr;
+  const char *b;
+  size_t len;
+  pid_t pid;
+  int fds[2], status, r;
+
+  if (pipe2 (fds, O_CLOEXEC) < 0)
+    return rh_error_sys (err, errno, "pipe");
+  rd = fds[0];
+  posix_spawn_file_actions_init (&fa);
+  posix_spawn_file_actions_adddup2 (&fa, fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addopen (&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  r = posix_spawn (&pid, state_argv[0], &fa, NULL, state_argv, environ);
+  posix_spawn_file_actions_destroy (&fa);
+  close (fds[1]);
+  if (r != 0)
+    return rh_error_sys (err, r, "run %s state", state_argv[0]);
+  r = rh_read_fd_capped (rd, 1u << 20, &out, &len, err);
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (r < 0)
+    return rh_error_prefix (err, "runsc state");
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    return rh_error_set (err, ENOENT, "runsc state failed (the container does not exist or is not readable)");
+  state = json_loadb (out, len, 0, &jerr);
+  b = json_string_value (json_object_get (state, "bundle"));
+  if (b == NULL || b[0] != '/')
+    return rh_error_set (err, EINVAL, "runsc state gave no absolute bundle path");
+  *bundle = rh_xstrdup (b);
+  return 0;
+}
+
+/* exec --tty in the inline form: build the process runc would run (the container's process
+ * with the inline overrides, terminal: true) into a memfd, and return its fd. The memfd is
+ * deliberately not close-on-exec: runsc (and the copy of itself that `exec --detach` starts)
+ * opens it as /proc/self/fd/N. */
+static int
+synth_exec_process (const struct rh_cli *cli, char *const *rargv, size_t sub_at, int *fd_out, rh_error *err)
+{
+  _cleanup_strv_ char **sargv = NULL;
+  _cleanup_free_ char *bundle = NULL, *config = NULL, *text = NULL, *text_out = NULL;
+  _cleanup_json_ json_t *spec = NULL, *proc = NULL;
+  _cleanup_close_ int fd = -1;
+  json_error_t jerr;
+  size_t len;
+
+  for (size_t i = 0; i < sub_at; i++)
+    rh_strv_push (&sargv, rargv[i]);
+  rh_strv_push (&sargv, "state");
+  rh_strv_push (&sargv, "--");
+  rh_strv_push (&sargv, cli->id);
+  if (container_bundle (sargv, &bundle, err) < 0)
+    return rh_error_prefix (err, "exec --tty: container %s", cli->id);
+  config = rh_xasprintf ("%s/config.json", bundle);
+  if (rh_read_file_capped (config, RH_SPEC_MAX_BYTES, &text, &len, err) < 0)
+    return rh_error_prefix (err, "exec --tty");
+  spec = json_loadb (text, len, 0, &jerr);
+  if (spec == NULL)
+    return rh_error_set (err, EINVAL, "exec --tty: %s: %s", config, jerr.text);
+  if (rh_cli_exec_process (json_object_get (spec, "process"), cli, &proc, err) < 0)
+    return rh_error_prefix (err, "exec --tty: %s", config);
+  text_out = json_dumps (proc, JSON_COMPACT);
+  if (text_out == NULL)
+    return rh_error_set (err, ENOMEM, "exec --tty: cannot serialise the process");
+  fd = memfd_create ("runsc-host-exec-process", 0);
+  if (fd < 0)
+    return rh_error_sys (err, errno, "exec --tty: memfd_create");
+  for (size_t off = 0, n = strlen (text_out); off < n;)
+    {
+      ssize_t w = write (fd, text_out + off, n - off);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        return rh_error_sys (err, errno, "exec --tty: write process.json");
+      off += (size_t) w;
+    }
+  *fd_out = rh_steal_fd (&fd);
+  return 0;
+}
+
+static int
+run_own_command (const struct rh_cli *cli, const struct rh_policy *policy, const char *policy_error,
+                 const struct rh_logger *log)
+{
+  _cleanup_free_ char *self = realpath ("/proc/self/exe", NULL);
+  struct rh_cmd_env env = {
+    .policy = policy,
+    .policy_error = policy_error,
+    .log = log,
+    .root = cli->root,
+    .self_exe = self,
+  };
+  int argc = (int) rh_strv_len (cli->own_argv);
+
+  if (cli->cmd == RH_CLI_CHECK)
+    return rh_cmd_check (&env, argc, cli->own_argv);
+  if (policy == NULL)
+    {
+      rh_log_error (log, "%s", policy_error);
+      return 1;
+    }
+  if (cli->cmd == RH_CLI_GC)
+    return rh_cmd_gc (&env, argc, cli->own_argv);
+  return rh_cmd_gate (&env, argc, cli->own_argv);
+}
+
+int
+main (int argc, char **argv)
+{
+  struct rh_logger log = RH_LOGGER_INIT;
+  struct rh_cli cli;
+  struct rh_policy *policy = NULL;
+  _cleanup_free_ char *platform = NULL;
+  _cleanup_strv_ char **rargv = NULL;
+  char cwd[PATH_MAX];
+  struct rh_cli_env env = { .cwd = getcwd (cwd, sizeof cwd), .stdin_is_tty = isatty (STDIN_FILENO) == 1 };
+  rh_error err, lerr, perr;
+  size_t sub_at;
+  int parsed, ret = 1;
+
+  rh_error_clear (&err);
+  rh_error_clear (&perr);
+  parsed = rh_cli_parse (argc, argv, &env, &cli, &err);
+
+  /* The logger comes first, so that every later error (a bad flag, a broken policy, a refused
+   * mount) lands in --log where containerd reads it, as well as on stderr. */
+  if (rh_logger_open (&log, cli.log, cli.log_json, cli.debug, &lerr) < 0)
+    rh_log_warn (&log, "%s", lerr.msg);
+  /* Before the parse error: a copy of runsc-host run as runsc fails on runsc's own flags, and
+   * the loop is the error to report. */
+  if (check_not_exec_loop (&lerr) < 0)
+    {
+      rh_log_error (&log, "%s", lerr.msg);
+      goto out;
+    }
+  if (parsed < 0)
+    {
+      rh_log_error (&log, "%s", err.msg);
+      goto out;
+    }
+  for (char **d = cli.decisions; d && *d; d++)
+    rh_log_debug (&log, "%s: %s", cli.cmd_name ? cli.cmd_name : "runsc-host", *d);
+
+  switch (cli.cmd)
+    {
+    case RH_CLI_NONE:
+    case RH_CLI_HELP:
+      if (cli.help_topic && strcmp (rh_cli_usage (cli.help_topic), rh_cli_usage (NULL)) == 0)
+        {
+          rh_log_error (&log, "no help for unknown command \"%s\"", cli.help_topic);
+          goto out;
+        }
+      printf ("%s%s", cli.help_topic ? "usage: runsc-host [global flags] " : "", rh_cli_usage (cli.help_topic));
+      printf ("%s", cli.help_topic ? "\nSee docs/cli.md for how each runc flag is mapped, dropped or refused.\n" : "");
+      ret = 0;
+      goto out;
+    default:
+      break;
+    }
+
+  if (rh_policy_load (getenv ("RUNSC_HOST_CONFIG"), RH_SYSCONF_POLICY, &policy, &perr) < 0)
+    policy = NULL;
+
+  switch (cli.cmd)
+    {
+    case RH_CLI_VERSION:
+      ret = print_version (policy, perr.msg);
+      goto out;
+    case RH_CLI_CHECK:
+    case RH_CLI_GC:
+    case RH_CLI_GATE:
+      ret = run_own_command (&cli, policy, policy ? NULL : perr.msg, &log);
+      goto out;
+    default:
+      break;
+    }
+  if (cli.cmd == RH_CLI_FEATURES)
+    {
+      /* What the runtime supports does not depend on the policy; the runsc it names is extra. */
+      _cleanup_free_ char *doc = rh_cli_features_json (policy ? policy->runsc.path : NULL,
+                                                       policy ? policy->runsc.platform : NULL);
+      if (policy == NULL)
+        rh_log_warn (&log, "%s", perr.msg);
+      printf ("%s\n", doc);
+      ret = 0;
+      goto out;
+    }
+  if (policy == NULL)
+    {
+      rh_log_error (&log, "%s", perr.msg);
+      goto out;
+    }
+
+  /* runsc-host runs every sandbox with host networking (rh_runsc_global_flags), and gVisor cannot
+   * save or restore a sandbox that uses the host network ("checkpoint not supported when using
+   * hostinet", after it has already created an empty image file). Say so up front. */
+  if (cli.cmd == RH_CLI_CHECKPOINT || cli.cmd == RH_CLI_RESTORE)
+    {
+      rh_log_error (&log, "%s is not supported: runsc-host runs every sandbox with host networking "
+                    "(--network=host), and gVisor cannot checkpoint or restore such a sandbox", cli.cmd_name);
+      goto out;
+    }
+
+  /* Everything below execs runsc: check it before touching the bundle. */
+  if (check_runsc (policy->runsc.path, &err) < 0
+      || rh_runsc_resolve_platform (policy, &log, &platform, &err) < 0)
+    {
+      rh_log_error (&log, "%s", err.msg);
+      goto out;
+    }
+
+  rh_strv_push (&rargv, policy->runsc.path);
+  rh_runsc_global_flags (policy, platform, &rargv);
+  for (char **p = cli.global_args; p && *p; p++)
+    rh_strv_push (&rargv, *p);
+  sub_at = rh_strv_len (rargv);
+  for (char **p = cli.sub_args; p && *p; p++)
+    {
+      rh_strv_push (&rargv, *p);
+      if (p == cli.sub_args && cli.exec_synth_process)
+        {
+          int fd;
+          _cleanup_free_ char *flag = NULL;
+          if (synth_exec_process (&cli, rargv, sub_at, &fd, &err) < 0)
+            {
+              rh_log_error (&log, "%s", err.msg);
+              goto out;
+            }
+          flag = rh_xasprintf ("--process=/proc/self/fd/%d", fd);
+          rh_strv_push (&rargv, flag);
+        }
+    }
+
+  switch (cli.cmd)
+    {
+    case RH_CLI_CREATE:
+    case RH_CLI_RUN:
+    case RH_CLI_RESTORE:
+      if (prepare_bundle (&cli, policy, &log, &err) < 0)
+        {
+          rh_log_error (&log, "%s", err.msg);
+          goto out;
+        }
+      break;
+    case RH_CLI_DELETE:
+      /* Best effort: a delete must not be blocked by a rule or socket that is already gone. */
+      if (rh_netrules_remove (policy, cli.id, &log, &err) < 0)
+        rh_log_warn (&log, "delete %s: removing network rules: %s", cli.id, err.msg);
+      if (rh_gate_release (policy, cli.id, &log, &err) < 0)
+        rh_log_warn (&log, "delete %s: releasing the gate socket: %s", cli.id, err.msg);
+      break;
+    case RH_CLI_EXEC:
+      if (rh_cli_check_exec_detach (rargv + 1, &err) < 0)
+        {
+          rh_log_error (&log, "%s", err.msg);
+          goto out;
+        }
+      break;
+    default:
+      break;
+    }
+
+  log_argv (&log, "exec", rargv);
+  {
+    struct stat st;
+    if (stat (policy->runsc.path, &st) == 0)
+      {
+        _cleanup_free_ char *id = identity_of (&st);
+        setenv (RH_ENV_EXEC_ID, id, 1);
+      }
+  }
+  if (cli.console_socket
+      && (cli.cmd == RH_CLI_CREATE || ((cli.cmd == RH_CLI_RUN || cli.cmd == RH_CLI_RESTORE) && cli.detach)))
+    detach_stdio (&log);
+  fflush (NULL);
+  execv (policy->runsc.path, rargv);
+  rh_log_error (&log, "exec runsc %s (policy key runsc.path): %s", policy->runsc.path, strerror (errno));
+
+out:
+  fflush (stdout);
+  if (policy)
+    rh_policy_free (policy);
+  rh_cli_free (&cli);
+  rh_logger_close (&log);
+  return ret;
 }

@@ -1,0 +1,177 @@
+/* In-container workloads for bench/workload.sh, built static and bind-mounted read-only into
+ * the container, so the timing is taken inside the sandbox with clock_gettime:
+ *
+ *   wl syscalls N         N getppid() calls (a syscall every runtime must really handle)
+ *   wl files DIR N SIZE   create, write SIZE bytes, close N files in DIR; then open, read, close
+ *                         each; then unlink them. Three figures.
+ *   wl tcp MIB PORT       a listener on 127.0.0.1:PORT and a client thread that sends MIB MiB
+ *                         through it in 64 KiB writes: loopback TCP throughput
+ *
+ * Output: one "key=value" line per figure, times in microseconds, throughput in MiB/s. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static double
+now_us (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static void
+die (const char *what)
+{
+  fprintf (stderr, "wl: %s: %s\n", what, strerror (errno));
+  exit (1);
+}
+
+static int
+syscalls (long n)
+{
+  double t0 = now_us ();
+  for (long i = 0; i < n; i++)
+    syscall (SYS_getppid);
+  double t = now_us () - t0;
+  printf ("syscalls_total_us=%.0f\nsyscall_ns=%.1f\n", t, t * 1000 / n);
+  return 0;
+}
+
+static int
+files (const char *dir, int n, int size)
+{
+  char path[4096], *buf = calloc (1, (size_t) size);
+  double t0, t1, t2, t3;
+
+  if (buf == NULL)
+    die ("calloc");
+  memset (buf, 'x', (size_t) size);
+  mkdir (dir, 0755);
+  t0 = now_us ();
+  for (int i = 0; i < n; i++)
+    {
+      int fd;
+      snprintf (path, sizeof path, "%s/f%d", dir, i);
+      fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (fd < 0 || write (fd, buf, (size_t) size) != size)
+        die (path);
+      close (fd);
+    }
+  t1 = now_us ();
+  for (int i = 0; i < n; i++)
+    {
+      int fd;
+      snprintf (path, sizeof path, "%s/f%d", dir, i);
+      fd = open (path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || read (fd, buf, (size_t) size) != size)
+        die (path);
+      close (fd);
+    }
+  t2 = now_us ();
+  for (int i = 0; i < n; i++)
+    {
+      snprintf (path, sizeof path, "%s/f%d", dir, i);
+      if (unlink (path) < 0)
+        die (path);
+    }
+  t3 = now_us ();
+  printf ("create_write_us_per_file=%.1f\nopen_read_us_per_file=%.1f\nunlink_us_per_file=%.1f\n", (t1 - t0) / n,
+          (t2 - t1) / n, (t3 - t2) / n);
+  return 0;
+}
+
+struct client
+{
+  int port;
+  long mib;
+};
+
+static void *
+client (void *arg)
+{
+  struct client *c = arg;
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) c->port) };
+  static char buf[65536];
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  if (fd < 0 || connect (fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+    die ("connect");
+  for (long i = 0; i < c->mib * 16; i++)
+    {
+      size_t off = 0;
+      while (off < sizeof buf)
+        {
+          ssize_t w = write (fd, buf + off, sizeof buf - off);
+          if (w < 0)
+            die ("write");
+          off += (size_t) w;
+        }
+    }
+  close (fd);
+  return NULL;
+}
+
+static int
+tcp (long mib, int port)
+{
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
+  struct client c = { .port = port, .mib = mib };
+  static char buf[65536];
+  int one = 1, lfd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), fd;
+  long long got = 0;
+  pthread_t th;
+  double t0, t;
+
+  sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  setsockopt (lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (lfd < 0 || bind (lfd, (struct sockaddr *) &sa, sizeof sa) < 0 || listen (lfd, 1) < 0)
+    die ("listen");
+  t0 = now_us ();
+  pthread_create (&th, NULL, client, &c);
+  fd = accept (lfd, NULL, NULL);
+  if (fd < 0)
+    die ("accept");
+  for (;;)
+    {
+      ssize_t r = read (fd, buf, sizeof buf);
+      if (r < 0)
+        die ("read");
+      if (r == 0)
+        break;
+      got += r;
+    }
+  t = now_us () - t0;
+  pthread_join (th, NULL);
+  if (got != mib * 1048576LL)
+    {
+      fprintf (stderr, "wl: tcp: got %lld bytes\n", got);
+      return 1;
+    }
+  printf ("tcp_mib_per_s=%.1f\n", mib / (t / 1e6));
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  if (argc == 3 && strcmp (argv[1], "syscalls") == 0)
+    return syscalls (atol (argv[2]));
+  if (argc == 5 && strcmp (argv[1], "files") == 0)
+    return files (argv[2], atoi (argv[3]), atoi (argv[4]));
+  if (argc == 4 && strcmp (argv[1], "tcp") == 0)
+    return tcp (atol (argv[2]), atoi (argv[3]));
+  fprintf (stderr, "usage: wl syscalls N | wl files DIR N SIZE | wl tcp MIB PORT\n");
+  return 2;
+}

@@ -1,0 +1,446 @@
+/* Host path handling: lexical cleaning, overlap tests and the symlink resolvers.
+ *
+ * The resolvers share one walk (resolve_walk) that follows symlinks component by component the
+ * way the kernel does for a bind mount source, so that a check made on the resolved form sees
+ * the same file the mount will see. The host resolver asks lstat/readlink; the fake resolver
+ * asks a JSON description of a file system (unit tests and fuzzing). */
+#include "paths.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "util.h"
+
+/* Same limit as Linux (MAXSYMLINKS). */
+#define RH_MAX_SYMLINKS 40
+
+char *
+rh_path_clean (const char *base, const char *path)
+{
+  _cleanup_free_ char *joined = NULL;
+  char *out, *o;
+  const char *p;
+
+  if (path == NULL)
+    path = "";
+  if (path[0] != '/')
+    joined = rh_xasprintf ("%s/%s", base ? base : "", path);
+  else
+    joined = rh_xstrdup (path);
+
+  out = rh_xmalloc0 (strlen (joined) + 2);
+  o = out;
+  *o++ = '/';
+  p = joined;
+  while (*p)
+    {
+      const char *start, *end;
+      size_t n;
+
+      while (*p == '/')
+        p++;
+      start = p;
+      while (*p && *p != '/')
+        p++;
+      end = p;
+      n = (size_t) (end - start);
+      if (n == 0 || (n == 1 && start[0] == '.'))
+        continue;
+      if (n == 2 && start[0] == '.' && start[1] == '.')
+        {
+          /* Back up to the previous '/', never above the root. */
+          if (o > out + 1)
+            {
+              o--;
+              while (o > out + 1 && o[-1] != '/')
+                o--;
+              if (o > out + 1)
+                o--; /* drop the separator too */
+            }
+          continue;
+        }
+      if (o > out + 1)
+        *o++ = '/';
+      memcpy (o, start, n);
+      o += n;
+    }
+  *o = '\0';
+  return out;
+}
+
+bool
+rh_path_within (const char *a, const char *b)
+{
+  size_t n = strlen (b);
+
+  if (strcmp (b, "/") == 0)
+    return a[0] == '/';
+  if (strncmp (a, b, n) != 0)
+    return false;
+  return a[n] == '\0' || a[n] == '/';
+}
+
+bool
+rh_path_overlaps (const char *a, const char *b)
+{
+  return rh_path_within (a, b) || rh_path_within (b, a);
+}
+
+void
+rh_devnodes_free (struct rh_devnode *v, size_t n)
+{
+  if (v == NULL)
+    return;
+  for (size_t i = 0; i < n; i++)
+    free (v[i].path);
+  free (v);
+}
+
+/* ---- the shared walk ---- */
+
+/* Look up one absolute clean path. Returns 1 and sets *target (malloc'd) when it is a symlink,
+ * 0 when it exists and is not a symlink, -2 when it does not exist (or a parent is not a
+ * directory: the rest is then kept lexically), -1 with errno on any other failure. */
+typedef int (*lookup_fn) (void *data, const char *path, char **target);
+
+/* Append component comp (length n) to the absolute path in *cur. */
+static void
+push_component (char **cur, const char *comp, size_t n)
+{
+  size_t len = strlen (*cur);
+  bool root = len == 1;
+  char *next = rh_xmalloc0 (len + n + 2);
+
+  memcpy (next, *cur, len);
+  if (!root)
+    next[len++] = '/';
+  memcpy (next + len, comp, n);
+  next[len + n] = '\0';
+  free (*cur);
+  *cur = next;
+}
+
+static void
+pop_component (char *cur)
+{
+  char *slash = strrchr (cur, '/');
+  if (slash == cur)
+    cur[1] = '\0';
+  else if (slash)
+    *slash = '\0';
+}
+
+static char *
+resolve_walk (lookup_fn lookup, void *data, const char *path)
+{
+  _cleanup_free_ char *cur = rh_xstrdup ("/");
+  _cleanup_free_ char *rest = NULL;
+  int links = 0;
+
+  if (path == NULL || path[0] != '/')
+    {
+      errno = EINVAL;
+      return NULL;
+    }
+  rest = rh_xstrdup (path);
+  for (;;)
+    {
+      char *p = rest;
+      const char *comp;
+      size_t n;
+      _cleanup_free_ char *cand = NULL;
+      _cleanup_free_ char *target = NULL;
+      int r;
+
+      while (*p == '/')
+        p++;
+      if (*p == '\0')
+        break;
+      comp = p;
+      while (*p && *p != '/')
+        p++;
+      n = (size_t) (p - comp);
+
+      if (n == 1 && comp[0] == '.')
+        {
+          memmove (rest, p, strlen (p) + 1);
+          continue;
+        }
+      if (n == 2 && comp[0] == '.' && comp[1] == '.')
+        {
+          pop_component (cur);
+          memmove (rest, p, strlen (p) + 1);
+          continue;
+        }
+      cand = rh_xstrdup (cur);
+      push_component (&cand, comp, n);
+      r = lookup (data, cand, &target);
+      if (r < 0 && r != -2)
+        return NULL;
+      if (r == -2)
+        {
+          /* Nonexistent: nothing more to follow; keep the tail lexically. */
+          _cleanup_free_ char *tail = rh_xasprintf ("%s/%s", cur, rest);
+          return rh_path_clean (NULL, tail);
+        }
+      memmove (rest, p, strlen (p) + 1);
+      if (r == 0)
+        {
+          free (cur);
+          cur = steal_pointer (&cand);
+          continue;
+        }
+      /* A symlink: its target replaces the component, relative to the link's directory or
+       * from the root when absolute. */
+      if (++links > RH_MAX_SYMLINKS)
+        {
+          errno = ELOOP;
+          return NULL;
+        }
+      if (target[0] == '/')
+        {
+          free (cur);
+          cur = rh_xstrdup ("/");
+        }
+      {
+        char *next = rh_xasprintf ("%s/%s", target, rest);
+        free (rest);
+        rest = next;
+      }
+    }
+  return steal_pointer (&cur);
+}
+
+/* ---- host resolver ---- */
+
+/* Kernel pseudo-file link texts ("socket:[123]", "pipe:[4]", "anon_inode:[eventfd]") name no
+ * path: a /proc magic link showing one cannot be checked, so resolution fails closed. */
+static bool
+is_pseudo_target (const char *t)
+{
+  if (t[0] == '/')
+    return false;
+  return strstr (t, ":[") != NULL || rh_str_has_prefix (t, "anon_inode:");
+}
+
+static int
+host_lookup (void *data, const char *path, char **target)
+{
+  struct stat st;
+  char buf[PATH_MAX + 1];
+  ssize_t n;
+
+  if (lstat (path, &st) < 0)
+    {
+      if (errno == ENOENT || errno == ENOTDIR)
+        return -2;
+      return -1;
+    }
+  if (!S_ISLNK (st.st_mode))
+    return 0;
+  n = readlink (path, buf, sizeof buf - 1);
+  if (n < 0)
+    return -1;
+  if (n == 0 || (size_t) n >= sizeof buf - 1)
+    {
+      errno = ENAMETOOLONG;
+      return -1;
+    }
+  buf[n] = '\0';
+  if (is_pseudo_target (buf))
+    {
+      errno = EXDEV;
+      return -1;
+    }
+  *target = rh_xstrdup (buf);
+  return 1;
+}
+
+static char *
+host_resolve (void *data, const char *path)
+{
+  return resolve_walk (host_lookup, data, path);
+}
+
+static int
+host_glob_devices (void *data, const char *pattern, struct rh_devnode **out, size_t *n)
+{
+  glob_t g;
+  struct rh_devnode *v = NULL;
+  size_t count = 0;
+  int r;
+
+  *out = NULL;
+  *n = 0;
+  memset (&g, 0, sizeof g);
+  r = glob (pattern, GLOB_NOSORT, NULL, &g);
+  if (r == GLOB_NOMATCH)
+    return 0;
+  if (r != 0)
+    {
+      globfree (&g);
+      errno = r == GLOB_NOSPACE ? ENOMEM : EIO;
+      return -1;
+    }
+  v = rh_xmalloc0 ((g.gl_pathc + 1) * sizeof *v);
+  for (size_t i = 0; i < g.gl_pathc; i++)
+    {
+      struct stat st;
+      if (stat (g.gl_pathv[i], &st) < 0)
+        continue;
+      if (!S_ISCHR (st.st_mode) && !S_ISBLK (st.st_mode))
+        continue;
+      v[count].path = rh_path_clean (NULL, g.gl_pathv[i]);
+      v[count].type = S_ISCHR (st.st_mode) ? 'c' : 'b';
+      v[count].major = (long) major (st.st_rdev);
+      v[count].minor = (long) minor (st.st_rdev);
+      count++;
+    }
+  globfree (&g);
+  *out = v;
+  *n = count;
+  return 0;
+}
+
+static const struct rh_resolver host_resolver = {
+  .resolve = host_resolve,
+  .glob_devices = host_glob_devices,
+  .data = NULL,
+};
+
+const struct rh_resolver *
+rh_host_resolver (void)
+{
+  return &host_resolver;
+}
+
+/* ---- fake resolver ---- */
+
+struct fake_fs
+{
+  json_t *symlinks; /* {"from": "to"}, keys cleaned */
+  json_t *devices;  /* [{"path","type","major","minor"}] */
+};
+
+static int
+fake_lookup (void *data, const char *path, char **target)
+{
+  struct fake_fs *fs = data;
+  json_t *t = json_object_get (fs->symlinks, path);
+
+  if (t == NULL)
+    return 0;
+  if (is_pseudo_target (json_string_value (t)))
+    {
+      errno = EXDEV;
+      return -1;
+    }
+  *target = rh_xstrdup (json_string_value (t));
+  return 1;
+}
+
+static char *
+fake_resolve (void *data, const char *path)
+{
+  return resolve_walk (fake_lookup, data, path);
+}
+
+static int
+fake_glob_devices (void *data, const char *pattern, struct rh_devnode **out, size_t *n)
+{
+  struct fake_fs *fs = data;
+  size_t i, count = 0;
+  json_t *d;
+  struct rh_devnode *v = rh_xmalloc0 ((json_array_size (fs->devices) + 1) * sizeof *v);
+
+  json_array_foreach (fs->devices, i, d)
+    {
+      const char *p = json_string_value (json_object_get (d, "path"));
+      if (fnmatch (pattern, p, FNM_PATHNAME) != 0)
+        continue;
+      v[count].path = rh_xstrdup (p);
+      v[count].type = json_string_value (json_object_get (d, "type"))[0];
+      v[count].major = (long) json_integer_value (json_object_get (d, "major"));
+      v[count].minor = (long) json_integer_value (json_object_get (d, "minor"));
+      count++;
+    }
+  *out = v;
+  *n = count;
+  return 0;
+}
+
+struct rh_resolver *
+rh_fake_resolver_new (json_t *desc, rh_error *err)
+{
+  _cleanup_json_ json_t *symlinks = json_object ();
+  _cleanup_json_ json_t *devices = json_array ();
+  json_t *sl = desc ? json_object_get (desc, "symlinks") : NULL;
+  json_t *dv = desc ? json_object_get (desc, "devices") : NULL;
+  const char *key;
+  json_t *val;
+  size_t i;
+  struct fake_fs *fs;
+  struct rh_resolver *r;
+
+  if (desc != NULL && !json_is_object (desc))
+    return rh_error_set (err, EINVAL, "fake fs: expected an object"), NULL;
+  if (sl != NULL && !json_is_object (sl))
+    return rh_error_set (err, EINVAL, "fake fs: symlinks: expected an object"), NULL;
+  if (dv != NULL && !json_is_array (dv))
+    return rh_error_set (err, EINVAL, "fake fs: devices: expected an array"), NULL;
+  json_object_foreach (sl, key, val)
+    {
+      _cleanup_free_ char *from = NULL;
+      if (key[0] != '/' || !json_is_string (val) || json_string_value (val)[0] == '\0')
+        return rh_error_set (err, EINVAL, "fake fs: symlink %s: expected absolute path -> non-empty target",
+                             key),
+               NULL;
+      from = rh_path_clean (NULL, key);
+      json_object_set (symlinks, from, val);
+    }
+  json_array_foreach (dv, i, val)
+    {
+      json_t *p = json_object_get (val, "path");
+      json_t *t = json_object_get (val, "type");
+      if (!json_is_string (p) || json_string_value (p)[0] != '/' || !json_is_string (t)
+          || (strcmp (json_string_value (t), "c") != 0 && strcmp (json_string_value (t), "b") != 0)
+          || !json_is_integer (json_object_get (val, "major"))
+          || !json_is_integer (json_object_get (val, "minor")))
+        return rh_error_set (err, EINVAL, "fake fs: devices[%zu]: expected {path, type c|b, major, minor}", i),
+               NULL;
+      json_array_append (devices, val);
+    }
+  fs = rh_xmalloc0 (sizeof *fs);
+  fs->symlinks = steal_pointer (&symlinks);
+  fs->devices = steal_pointer (&devices);
+  r = rh_xmalloc0 (sizeof *r);
+  r->resolve = fake_resolve;
+  r->glob_devices = fake_glob_devices;
+  r->data = fs;
+  return r;
+}
+
+void
+rh_fake_resolver_free (struct rh_resolver *r)
+{
+  struct fake_fs *fs;
+
+  if (r == NULL)
+    return;
+  fs = r->data;
+  if (fs)
+    {
+      json_decref (fs->symlinks);
+      json_decref (fs->devices);
+      free (fs);
+    }
+  free (r);
+}

@@ -1,0 +1,764 @@
+/* `runsc-host check`: the self-check a user runs after installing.
+ *
+ * One line per item, "[ ok ]", "[FAIL]", "[warn]", "[skip]" or "[info]", and under every
+ * failure or warning the command that fixes it. Exit status 1 when anything failed, 0
+ * otherwise, 2 on a usage error. Items:
+ *   policy      the policy in use parses (every key is checked by the loader)
+ *   runsc       runsc.path exists, is not runsc-host itself, and `runsc --version` answers
+ *   platform    kvm needs /dev/kvm
+ *   hook        hook_path is an executable file
+ *   iptables    iptables and iptables-restore are installed and answer --version
+ *   shim        containerd-shim-runsc-host-v1 is where containerd looks, runs THIS runsc-host,
+ *               and reaches containerd's runc v2 shim          (when containerd is installed)
+ *   containerd  config.toml registers a CRI runtime for runsc-host (when containerd is installed)
+ *   dockerd     daemon.json registers runsc-host in "runtimes"  (when dockerd is installed)
+ *   alias       whether "runc" found in PATH is runsc-host ("runc" alias mode), for information
+ *
+ * Every program it runs is an absolute path, run with fork+execve, a fixed environment, stdin
+ * from /dev/null, its output capped, and killed after a timeout: a broken runsc must not hang
+ * the check. Nothing it finds is trusted further than "print it". */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "cleanup.h"
+#include "commands.h"
+#include "fsutil.h"
+#include "util.h"
+
+#ifndef RH_SYSCONF_POLICY
+#define RH_SYSCONF_POLICY "/etc/runsc-host/config.json"
+#endif
+
+#define CHECK_TIMEOUT_MS 10000
+#define CHECK_OUTPUT_MAX 8192
+#define CHECK_CONFIG_MAX (1u << 20)
+
+#define SHIM_NAME "containerd-shim-runsc-host-v1"
+#define CONTAINERD_CONFIG "/etc/containerd/config.toml"
+#define DOCKER_CONFIG "/etc/docker/daemon.json"
+#define CHILD_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Where daemons started by an init system find their programs. We look here, not in the
+ * caller's $PATH: the question is what containerd and dockerd will find. */
+static const char *const std_dirs[]
+    = { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin", NULL };
+
+enum check_status
+{
+  CHECK_OK,
+  CHECK_FAIL,
+  CHECK_WARN,
+  CHECK_SKIP,
+  CHECK_INFO,
+};
+
+struct report
+{
+  FILE *out;
+  int failed;
+  int warned;
+};
+
+struct check_opts
+{
+  const char *containerd_config;
+  const char *docker_config;
+  const char *shim;
+};
+
+static void __attribute__ ((format (printf, 5, 6)))
+report (struct report *r, enum check_status st, const char *item, const char *fix, const char *fmt, ...)
+{
+  static const char *const tags[] = { "[ ok ]", "[FAIL]", "[warn]", "[skip]", "[info]" };
+  va_list ap;
+
+  fprintf (r->out, "%s %-16s ", tags[st], item);
+  va_start (ap, fmt);
+  vfprintf (r->out, fmt, ap);
+  va_end (ap);
+  fputc ('\n', r->out);
+  if (fix != NULL && (st == CHECK_FAIL || st == CHECK_WARN))
+    {
+      /* Indent every line of the fix under the item. */
+      fputs ("       fix: ", r->out);
+      for (const char *p = fix; *p; p++)
+        {
+          fputc (*p, r->out);
+          if (*p == '\n' && p[1] != '\0')
+            fputs ("            ", r->out);
+        }
+      fputc ('\n', r->out);
+    }
+  if (st == CHECK_FAIL)
+    r->failed++;
+  else if (st == CHECK_WARN)
+    r->warned++;
+}
+
+/* ---- small file helpers ------------------------------------------------------------------ */
+
+static bool
+is_exec_file (const char *path)
+{
+  struct stat st;
+
+  return stat (path, &st) == 0 && S_ISREG (st.st_mode) && access (path, X_OK) == 0;
+}
+
+/* Same inode after following symlinks: the way to ask "is this runsc-host?" whatever it is
+ * called (an alias named runc, a relative symlink, a bind mount). */
+static bool
+same_file (const char *a, const char *b)
+{
+  struct stat sa, sb;
+
+  return a != NULL && b != NULL && stat (a, &sa) == 0 && stat (b, &sb) == 0 && sa.st_dev == sb.st_dev
+         && sa.st_ino == sb.st_ino;
+}
+
+/* First std_dirs entry holding an executable `name`; NULL if none. Caller frees. */
+static char *
+find_std (const char *name)
+{
+  for (size_t i = 0; std_dirs[i]; i++)
+    {
+      _cleanup_free_ char *p = rh_xasprintf ("%s/%s", std_dirs[i], name);
+      if (is_exec_file (p))
+        return steal_pointer (&p);
+    }
+  return NULL;
+}
+
+/* First line of s, without the newline, at most 200 bytes. Caller frees. */
+static char *
+first_line (const char *s)
+{
+  size_t n = strcspn (s, "\n");
+  if (n > 200)
+    n = 200;
+  return rh_xasprintf ("%.*s", (int) n, s);
+}
+
+/* ---- running a program, bounded ---------------------------------------------------------- */
+
+static long
+now_ms (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Run argv (argv[0] absolute) with stdout+stderr captured (first CHECK_OUTPUT_MAX bytes kept),
+ * stdin /dev/null and a fixed environment; kill it after timeout_ms. On success *wstatus is
+ * its wait status and *out its output (NUL-terminated). */
+static int
+run_capture (char *const argv[], int timeout_ms, char **out, int *wstatus, rh_error *err)
+{
+  static char *const envp[] = { (char *) "PATH=" CHILD_PATH, (char *) "LC_ALL=C", NULL };
+  _cleanup_free_ char *buf = rh_xmalloc0 (CHECK_OUTPUT_MAX + 1);
+  size_t len = 0;
+  int fds[2];
+  pid_t pid;
+  long deadline = now_ms () + timeout_ms;
+  bool timed_out = false;
+
+  if (pipe2 (fds, O_CLOEXEC) < 0)
+    return rh_error_sys (err, errno, "pipe");
+  pid = fork ();
+  if (pid < 0)
+    {
+      int e = errno;
+      close (fds[0]);
+      close (fds[1]);
+      return rh_error_sys (err, e, "fork");
+    }
+  if (pid == 0)
+    {
+      /* Child: only async-signal-safe calls until execve. */
+      int nullfd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (nullfd < 0 || dup2 (nullfd, 0) < 0 || dup2 (fds[1], 1) < 0 || dup2 (fds[1], 2) < 0)
+        _exit (126);
+      execve (argv[0], argv, envp);
+      _exit (127);
+    }
+  close (fds[1]);
+
+  for (;;)
+    {
+      struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+      long left = deadline - now_ms ();
+      char chunk[1024];
+      ssize_t n;
+      int rc;
+
+      if (left <= 0)
+        {
+          timed_out = true;
+          break;
+        }
+      rc = poll (&pfd, 1, (int) left);
+      if (rc < 0 && errno == EINTR)
+        continue;
+      if (rc <= 0)
+        {
+          timed_out = rc == 0;
+          break;
+        }
+      n = read (fds[0], chunk, sizeof chunk);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      /* Keep the first CHECK_OUTPUT_MAX bytes, drain the rest so the child never blocks. */
+      if (len < CHECK_OUTPUT_MAX)
+        {
+          size_t take = (size_t) n < CHECK_OUTPUT_MAX - len ? (size_t) n : CHECK_OUTPUT_MAX - len;
+          memcpy (buf + len, chunk, take);
+          len += take;
+        }
+    }
+  close (fds[0]);
+  if (timed_out)
+    kill (pid, SIGKILL);
+  while (waitpid (pid, wstatus, 0) < 0)
+    if (errno != EINTR)
+      return rh_error_sys (err, errno, "waitpid %s", argv[0]);
+  if (timed_out)
+    return rh_error_set (err, ETIMEDOUT, "%s did not finish within %d s (killed)", argv[0],
+                         timeout_ms / 1000);
+  buf[len] = '\0';
+  *out = steal_pointer (&buf);
+  return 0;
+}
+
+/* Run `path arg` and require exit status 0; *out gets its output. */
+static int
+run_ok (const char *path, const char *arg, char **out, rh_error *err)
+{
+  char *argv[] = { (char *) path, (char *) arg, NULL };
+  _cleanup_free_ char *output = NULL;
+  int wstatus = 0;
+
+  if (run_capture (argv, CHECK_TIMEOUT_MS, &output, &wstatus, err) < 0)
+    return -1;
+  if (WIFEXITED (wstatus) && WEXITSTATUS (wstatus) == 127 && output[0] == '\0')
+    return rh_error_set (err, ENOEXEC, "%s could not be executed", path);
+  if (!WIFEXITED (wstatus) || WEXITSTATUS (wstatus) != 0)
+    {
+      _cleanup_free_ char *line = first_line (output);
+      if (WIFSIGNALED (wstatus))
+        return rh_error_set (err, 0, "`%s %s` was killed by signal %d%s%s", path, arg, WTERMSIG (wstatus),
+                             *line ? ": " : "", line);
+      return rh_error_set (err, 0, "`%s %s` exited with status %d%s%s", path, arg, WEXITSTATUS (wstatus),
+                           *line ? ": " : "", line);
+    }
+  *out = steal_pointer (&output);
+  return 0;
+}
+
+/* ---- the items --------------------------------------------------------------------------- */
+
+static const char *
+policy_file (const struct rh_cmd_env *env)
+{
+  if (env->policy != NULL && env->policy->source_path != NULL)
+    return env->policy->source_path;
+  return RH_SYSCONF_POLICY;
+}
+
+static void
+check_policy (struct report *r, const struct rh_cmd_env *env)
+{
+  if (env->policy == NULL)
+    {
+      report (r, CHECK_FAIL, "policy", "correct the key named above in the policy file (the file named by "
+              "RUNSC_HOST_CONFIG, else " RH_SYSCONF_POLICY "); see docs/policy.md",
+              "%s", env->policy_error ? env->policy_error : "no policy loaded");
+      return;
+    }
+  report (r, CHECK_OK, "policy", NULL, "%s parses (sha256 %.16s...)",
+          env->policy->source_path ? env->policy->source_path : "built-in default policy (no "
+                                                                 RH_SYSCONF_POLICY ")",
+          env->policy->sha256);
+}
+
+static void
+check_runsc (struct report *r, const struct rh_cmd_env *env)
+{
+  const char *path = env->policy->runsc.path;
+  _cleanup_free_ char *fix = NULL;
+  _cleanup_free_ char *out = NULL;
+  _cleanup_free_ char *line = NULL;
+  rh_error err = { 0 };
+
+  fix = rh_xasprintf ("install gVisor (apt-get install runsc) or set runsc.path in %s to its absolute path",
+                      policy_file (env));
+  if (path == NULL)
+    {
+      report (r, CHECK_FAIL, "runsc", fix, "runsc.path is not set");
+      return;
+    }
+  if (!is_exec_file (path))
+    {
+      report (r, CHECK_FAIL, "runsc", fix, "%s: %s", path,
+              access (path, F_OK) == 0 ? "not an executable file" : strerror (errno));
+      return;
+    }
+  /* runsc.path naming runsc-host itself (directly, as a "runc" alias, through a symlink) would
+   * make every create exec itself forever. */
+  if (same_file (path, env->self_exe))
+    {
+      report (r, CHECK_FAIL, "runsc", fix, "%s is runsc-host itself (%s), not gVisor's runsc", path,
+              env->self_exe);
+      return;
+    }
+  if (run_ok (path, "--version", &out, &err) < 0)
+    {
+      report (r, CHECK_FAIL, "runsc", fix, "%s", err.msg);
+      return;
+    }
+  line = first_line (out);
+  if (!rh_str_has_prefix (line, "runsc version"))
+    {
+      report (r, CHECK_FAIL, "runsc", fix, "%s does not look like gVisor's runsc (`--version` says \"%s\")",
+              path, line);
+      return;
+    }
+  report (r, CHECK_OK, "runsc", NULL, "%s: %s", path, line);
+}
+
+static void
+check_platform (struct report *r, const struct rh_cmd_env *env)
+{
+  const char *platform = env->policy->runsc.platform ? env->policy->runsc.platform : "(unset)";
+  _cleanup_free_ char *fix = NULL;
+
+  if (strcmp (platform, "kvm") == 0 && access ("/dev/kvm", R_OK | W_OK) < 0)
+    {
+      fix = rh_xasprintf ("give the VM nested virtualisation, or set runsc.platform to \"ptrace\" in %s",
+                          policy_file (env));
+      report (r, CHECK_FAIL, "platform", fix, "kvm: /dev/kvm: %s", strerror (errno));
+      return;
+    }
+  report (r, CHECK_OK, "platform", NULL, "%s", platform);
+}
+
+static void
+check_hook (struct report *r, const struct rh_cmd_env *env)
+{
+  const char *path = env->policy->hook_path;
+  _cleanup_free_ char *fix = NULL;
+
+  fix = rh_xasprintf ("reinstall runsc-host (it ships runsc-host-hook), or set hook_path in %s",
+                      policy_file (env));
+  if (path == NULL || !is_exec_file (path))
+    {
+      report (r, CHECK_FAIL, "hook", fix, "%s: %s", path ? path : "hook_path is not set",
+              path ? (access (path, F_OK) == 0 ? "not an executable file" : strerror (errno)) : "");
+      return;
+    }
+  report (r, CHECK_OK, "hook", NULL, "%s", path);
+}
+
+static void
+check_iptables (struct report *r)
+{
+  static const char *const names[] = { "iptables", "iptables-restore", NULL };
+  static const char fix[] = "apt-get install iptables (the hook opens ports and closes egress with it)";
+
+  for (size_t i = 0; names[i]; i++)
+    {
+      _cleanup_free_ char *path = find_std (names[i]);
+      _cleanup_free_ char *out = NULL;
+      _cleanup_free_ char *line = NULL;
+      rh_error err = { 0 };
+
+      if (path == NULL)
+        {
+          report (r, CHECK_FAIL, names[i], fix, "not found in %s", CHILD_PATH);
+          continue;
+        }
+      if (run_ok (path, "--version", &out, &err) < 0)
+        {
+          report (r, CHECK_FAIL, names[i], fix, "%s", err.msg);
+          continue;
+        }
+      line = first_line (out);
+      report (r, CHECK_OK, names[i], NULL, "%s: %s", path, line);
+    }
+}
+
+/* Where containerd would find our shim: its PATH (std_dirs), then beside the containerd
+ * binary. --shim overrides, for a non-standard install. */
+static char *
+find_shim (const struct check_opts *o, const char *containerd)
+{
+  char *p;
+
+  if (o->shim != NULL)
+    return rh_xstrdup (o->shim);
+  p = find_std (SHIM_NAME);
+  if (p == NULL && containerd != NULL)
+    {
+      _cleanup_free_ char *dir = rh_xstrdup (containerd);
+      char *slash = strrchr (dir, '/');
+      if (slash != NULL)
+        {
+          *slash = '\0';
+          p = rh_xasprintf ("%s/%s", dir, SHIM_NAME);
+          if (!is_exec_file (p))
+            {
+              free (p);
+              p = NULL;
+            }
+        }
+    }
+  return p;
+}
+
+static void
+check_shim (struct report *r, const struct rh_cmd_env *env, const struct check_opts *o, const char *containerd)
+{
+  _cleanup_free_ char *shim = find_shim (o, containerd);
+  _cleanup_free_ char *runtime_out = NULL;
+  _cleanup_free_ char *runtime = NULL;
+  _cleanup_free_ char *version = NULL;
+  _cleanup_free_ char *fix = NULL;
+  rh_error err = { 0 };
+
+  if (shim == NULL)
+    {
+      report (r, CHECK_FAIL, "shim",
+              "install " SHIM_NAME " beside runsc-host (cmake --install or the runsc-host package do), "
+              "in a directory on containerd's PATH",
+              SHIM_NAME " not found in %s nor beside %s: `--runtime " RH_SHIM_RUNTIME_TYPE "` fails",
+              CHILD_PATH, containerd ? containerd : "containerd");
+      return;
+    }
+  fix = rh_xasprintf ("reinstall runsc-host: %s must come with its own runc -> runsc-host link", shim);
+  if (!is_exec_file (shim))
+    {
+      report (r, CHECK_FAIL, "shim", fix, "%s: not an executable file", shim);
+      return;
+    }
+  /* Which runsc-host will containers of this runtime type really run? */
+  if (run_ok (shim, "--runsc-host-runtime", &runtime_out, &err) < 0)
+    {
+      report (r, CHECK_FAIL, "shim", fix, "%s", err.msg);
+      return;
+    }
+  runtime = first_line (runtime_out);
+  if (!same_file (runtime, env->self_exe))
+    {
+      report (r, CHECK_FAIL, "shim", fix, "%s runs %s, not this runsc-host (%s)", shim, runtime, env->self_exe);
+      return;
+    }
+  /* And does it reach containerd's runc v2 shim? `-v` goes all the way through. */
+  if (run_ok (shim, "-v", &version, &err) < 0)
+    {
+      report (r, CHECK_FAIL, "shim", "install containerd (apt-get install containerd): the shim reuses "
+              "its containerd-shim-runc-v2", "%s", err.msg);
+      return;
+    }
+  report (r, CHECK_OK, "shim", NULL, "%s -> %s (" RH_SHIM_RUNTIME_TYPE ")", shim, runtime);
+}
+
+/* A path as dockerd or the runc shim would resolve it: absolute, or looked up in PATH. */
+static char *
+resolve_binary (const char *name)
+{
+  if (name == NULL || *name == '\0')
+    return NULL;
+  if (strchr (name, '/') != NULL)
+    return rh_xstrdup (name);
+  return find_std (name);
+}
+
+static char *
+containerd_fix (const struct rh_cmd_env *env, const char *file)
+{
+  return rh_xasprintf (
+      "add to %s, then restart containerd (Kubernetes: RuntimeClass handler \"runsc-host\"):\n"
+      "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runsc-host]\n"
+      "  runtime_type = \"io.containerd.runc.v2\"\n"
+      "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runsc-host.options]\n"
+      "  BinaryName = \"%s\"",
+      file, env->self_exe);
+}
+
+static void
+check_containerd_config (struct report *r, const struct rh_cmd_env *env, const struct check_opts *o)
+{
+  const char *file = o->containerd_config ? o->containerd_config : CONTAINERD_CONFIG;
+  _cleanup_free_ char *text = NULL;
+  _cleanup_free_ char *fix = containerd_fix (env, file);
+  struct rh_check_containerd c = { 0 };
+  size_t len;
+  int good = 0, bad = 0;
+  rh_error err = { 0 };
+
+  if (access (file, F_OK) < 0 && errno == ENOENT)
+    {
+      report (r, CHECK_WARN, "containerd", fix,
+              "%s does not exist: `ctr`/`nerdctl --runtime " RH_SHIM_RUNTIME_TYPE "` work through the shim, "
+              "but Kubernetes (CRI) has no runsc-host handler", file);
+      return;
+    }
+  if (rh_read_file_capped (file, CHECK_CONFIG_MAX, &text, &len, &err) < 0
+      || rh_check_scan_containerd_toml (text, &c, &err) < 0)
+    {
+      report (r, CHECK_FAIL, "containerd", "correct the TOML syntax (containerd refuses it too)", "%s: %s",
+              file, err.msg);
+      return;
+    }
+  if (c.cri_disabled)
+    {
+      report (r, CHECK_OK, "containerd", NULL, "%s: CRI plugin disabled; " RH_SHIM_RUNTIME_TYPE
+              " needs no registration", file);
+      rh_check_containerd_free (&c);
+      return;
+    }
+  for (size_t i = 0; i < c.n_runtimes; i++)
+    {
+      const struct rh_check_runtime *rt = &c.runtimes[i];
+      bool shim_type = rt->type != NULL && strcmp (rt->type, RH_SHIM_RUNTIME_TYPE) == 0;
+      bool runc_type = rt->type != NULL
+                       && (strcmp (rt->type, "io.containerd.runc.v2") == 0
+                           || strcmp (rt->type, "io.containerd.runc.v1") == 0);
+      _cleanup_free_ char *bin = resolve_binary (rt->binary);
+      bool ours = bin != NULL && same_file (bin, env->self_exe);
+      bool named_ours = rt->binary != NULL && strstr (rt->binary, "runsc-host") != NULL;
+
+      if (shim_type && rt->has_options)
+        {
+          report (r, CHECK_FAIL, "containerd", "remove the options table of this runtime (the runc shim cannot "
+                  "read CRI's generic options); use io.containerd.runc.v2 with BinaryName for options",
+                  "%s: runtime %s of type " RH_SHIM_RUNTIME_TYPE " has an options table", file, rt->name);
+          bad++;
+        }
+      else if (shim_type)
+        {
+          report (r, CHECK_OK, "containerd", NULL, "%s: CRI runtime \"%s\" = " RH_SHIM_RUNTIME_TYPE, file,
+                  rt->name);
+          good++;
+        }
+      else if (ours && !runc_type)
+        {
+          report (r, CHECK_FAIL, "containerd", fix, "%s: runtime %s sets BinaryName to runsc-host but its "
+                  "runtime_type is %s; only io.containerd.runc.v2 honours BinaryName", file, rt->name,
+                  rt->type ? rt->type : "unset");
+          bad++;
+        }
+      else if (ours)
+        {
+          report (r, CHECK_OK, "containerd", NULL, "%s: CRI runtime \"%s\" runs %s", file, rt->name, rt->binary);
+          good++;
+        }
+      else if (named_ours || strcmp (rt->name, "runsc-host") == 0)
+        {
+          /* Meant to be us, but runs something else: a stale path after a reinstall. */
+          report (r, CHECK_FAIL, "containerd", fix, "%s: runtime %s has BinaryName %s, which is not this "
+                  "runsc-host (%s)", file, rt->name, rt->binary ? rt->binary : "(unset: plain runc)",
+                  env->self_exe);
+          bad++;
+        }
+    }
+  if (good == 0 && bad == 0)
+    report (r, CHECK_FAIL, "containerd", fix, "%s registers no runtime that runs runsc-host", file);
+  if (c.default_runtime != NULL)
+    report (r, CHECK_INFO, "containerd", NULL, "CRI default runtime: %s", c.default_runtime);
+  rh_check_containerd_free (&c);
+}
+
+static void
+check_docker (struct report *r, const struct rh_cmd_env *env, const struct check_opts *o, bool alias)
+{
+  const char *file = o->docker_config ? o->docker_config : DOCKER_CONFIG;
+  enum check_status missing = alias ? CHECK_WARN : CHECK_FAIL;
+  _cleanup_free_ char *text = NULL;
+  _cleanup_free_ char *fix = NULL;
+  _cleanup_json_ json_t *root = NULL;
+  json_t *runtimes, *def;
+  const char *name;
+  json_t *rt;
+  json_error_t jerr;
+  size_t len;
+  int good = 0;
+  rh_error err = { 0 };
+
+  fix = rh_xasprintf ("add \"runtimes\": {\"runsc-host\": {\"path\": \"%s\"}} to %s and restart dockerd "
+                      "(or start it with --add-runtime runsc-host=%s)", env->self_exe, file, env->self_exe);
+  if (access (file, F_OK) < 0 && errno == ENOENT)
+    {
+      report (r, missing, "dockerd", fix, "%s does not exist: `docker run --runtime=runsc-host` fails%s", file,
+              alias ? " (alias mode: docker's default runtime runc is runsc-host)" : "");
+      return;
+    }
+  if (rh_read_file_capped (file, CHECK_CONFIG_MAX, &text, &len, &err) < 0)
+    {
+      report (r, CHECK_FAIL, "dockerd", fix, "%s", err.msg);
+      return;
+    }
+  root = json_loadb (text, len, JSON_REJECT_DUPLICATES, &jerr);
+  if (root == NULL || !json_is_object (root))
+    {
+      report (r, CHECK_FAIL, "dockerd", "correct the JSON syntax (dockerd refuses it too)", "%s: line %d: %s",
+              file, root ? 1 : jerr.line, root ? "not a JSON object" : jerr.text);
+      return;
+    }
+  runtimes = json_object_get (root, "runtimes");
+  if (runtimes != NULL && !json_is_object (runtimes))
+    {
+      report (r, CHECK_FAIL, "dockerd", fix, "%s: \"runtimes\" is not an object", file);
+      return;
+    }
+  json_object_foreach (runtimes, name, rt)
+    {
+      const char *path = json_string_value (json_object_get (rt, "path"));
+      _cleanup_free_ char *bin = resolve_binary (path);
+
+      if (bin != NULL && same_file (bin, env->self_exe))
+        {
+          report (r, CHECK_OK, "dockerd", NULL, "%s: runtime \"%s\" runs %s", file, name, path);
+          good++;
+        }
+      else if (strcmp (name, "runsc-host") == 0 || (path != NULL && strstr (path, "runsc-host") != NULL))
+        {
+          report (r, CHECK_FAIL, "dockerd", fix, "%s: runtime \"%s\" has path %s, which is not this runsc-host (%s)",
+                  file, name, path ? path : "(unset)", env->self_exe);
+          good = -1000;
+        }
+    }
+  if (good == 0)
+    report (r, missing, "dockerd", fix, "%s registers no runtime that runs runsc-host%s", file,
+            alias ? " (alias mode: docker's default runtime runc is runsc-host)" : "");
+  def = json_object_get (root, "default-runtime");
+  if (json_is_string (def))
+    report (r, CHECK_INFO, "dockerd", NULL, "default runtime: %s", json_string_value (def));
+}
+
+/* Is "runc", as a daemon would find it, runsc-host? */
+static bool
+check_alias (struct report *r, const struct rh_cmd_env *env)
+{
+  _cleanup_free_ char *runc = find_std ("runc");
+
+  if (runc != NULL && same_file (runc, env->self_exe))
+    {
+      report (r, CHECK_INFO, "alias", NULL, "\"runc\" alias mode is on: %s is runsc-host, so clients that ask "
+              "for runc get gVisor", runc);
+      return true;
+    }
+  report (r, CHECK_INFO, "alias", NULL, "\"runc\" alias mode is off: %s; clients that ask for runc run "
+          "outside gVisor (docs/runtime.md: alias mode)", runc ? runc : "no runc installed");
+  return false;
+}
+
+/* ---- the command ------------------------------------------------------------------------- */
+
+static const char usage[]
+    = "usage: runsc-host check [--containerd-config FILE] [--docker-config FILE] [--shim FILE]\n"
+      "\n"
+      "Verify the installation: runsc, the policy, the hook, iptables, and the registration with\n"
+      "containerd (" CONTAINERD_CONFIG ") and dockerd (" DOCKER_CONFIG ") when they are installed.\n"
+      "Each failed item is printed with its fix. Exit status 1 when anything failed.\n";
+
+/* --name FILE or --name=FILE; returns 1 when argv[*i] was this option. */
+static int
+take_opt (int argc, char **argv, int *i, const char *name, const char **out)
+{
+  size_t n = strlen (name);
+
+  if (strncmp (argv[*i], name, n) != 0)
+    return 0;
+  if (argv[*i][n] == '=')
+    {
+      *out = argv[*i] + n + 1;
+      return 1;
+    }
+  if (argv[*i][n] != '\0')
+    return 0;
+  if (*i + 1 >= argc)
+    return -1;
+  *out = argv[++*i];
+  return 1;
+}
+
+int
+rh_cmd_check (const struct rh_cmd_env *env, int argc, char **argv)
+{
+  struct check_opts o = { 0 };
+  struct report r = { .out = stdout };
+  _cleanup_free_ char *containerd = NULL;
+  _cleanup_free_ char *dockerd = NULL;
+  bool alias;
+
+  for (int i = 1; i < argc; i++)
+    {
+      int rc = 0;
+
+      if (strcmp (argv[i], "-h") == 0 || strcmp (argv[i], "--help") == 0)
+        {
+          fputs (usage, stdout);
+          return 0;
+        }
+      if ((rc = take_opt (argc, argv, &i, "--containerd-config", &o.containerd_config)) == 0
+          && (rc = take_opt (argc, argv, &i, "--docker-config", &o.docker_config)) == 0)
+        rc = take_opt (argc, argv, &i, "--shim", &o.shim);
+      if (rc == 1)
+        continue;
+      fprintf (stderr, "runsc-host check: %s: %s\n%s", argv[i],
+               rc < 0 ? "needs a value" : "unknown argument", usage);
+      return 2;
+    }
+
+  check_policy (&r, env);
+  if (env->policy != NULL)
+    {
+      check_runsc (&r, env);
+      check_platform (&r, env);
+      check_hook (&r, env);
+    }
+  else
+    report (&r, CHECK_SKIP, "runsc", NULL, "runsc, platform and hook need a policy that parses");
+  check_iptables (&r);
+
+  alias = check_alias (&r, env);
+
+  containerd = find_std ("containerd");
+  if (containerd != NULL || o.containerd_config != NULL || o.shim != NULL)
+    {
+      check_shim (&r, env, &o, containerd);
+      check_containerd_config (&r, env, &o);
+    }
+  else
+    report (&r, CHECK_SKIP, "containerd", NULL, "containerd is not installed");
+
+  dockerd = find_std ("dockerd");
+  if (dockerd != NULL || o.docker_config != NULL)
+    check_docker (&r, env, &o, alias);
+  else
+    report (&r, CHECK_SKIP, "dockerd", NULL, "dockerd is not installed");
+
+  if (r.failed > 0)
+    fprintf (r.out, "runsc-host check: %d item%s failed, %d warning%s\n", r.failed, r.failed == 1 ? "" : "s",
+             r.warned, r.warned == 1 ? "" : "s");
+  else
+    fprintf (r.out, "runsc-host check: all good%s\n", r.warned ? " (see the warnings)" : "");
+  fflush (r.out);
+  return r.failed > 0 ? 1 : 0;
+}

@@ -1,0 +1,297 @@
+/* [gate] The "gate" policy section, the spec modifier that mounts a sandbox's gate directory at
+ * /run/container_launcher, and (when the daemon is built) the wrapper's prepare/release round
+ * trip through a real runsc-host-gate started on demand. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fsutil.h"
+#include "gate_policy.h"
+#include "policy.h"
+#include "spec_rewrite.h"
+#include "util.h"
+
+static char *
+policy_text (const char *state_dir, const char *gate)
+{
+  return rh_xasprintf ("{\"runsc\": {\"path\": \"/usr/bin/runsc\"}, \"state_dir\": \"%s\","
+                       " \"protected_paths\": [\"/run/container_launcher\", \"%s\"],"
+                       " \"hook_path\": \"/usr/libexec/runsc-host/runsc-host-hook\", \"gate\": %s}",
+                       state_dir, state_dir, gate);
+}
+
+static struct rh_policy *
+parse (const char *state_dir, const char *gate, rh_error *err)
+{
+  _cleanup_free_ char *t = policy_text (state_dir, gate);
+  struct rh_policy *p = NULL;
+  if (rh_policy_parse (t, strlen (t), NULL, &p, err) < 0)
+    return NULL;
+  return p;
+}
+
+static void
+expect_error (const char *gate, const char *want)
+{
+  rh_error err = { 0 };
+  struct rh_policy *p = parse ("/run/runsc-host", gate, &err);
+  if (p)
+    {
+      rh_policy_free (p);
+      fail_msg ("parsed, wanted \"%s\": %s", want, gate);
+    }
+  if (strstr (err.msg, want) == NULL)
+    fail_msg ("error \"%s\" lacks \"%s\"", err.msg, want);
+}
+
+static void
+test_defaults (void **state)
+{
+  rh_error err = { 0 };
+  struct rh_policy *p = parse ("/run/runsc-host", "{}", &err);
+
+  assert_non_null (p);
+  assert_false (p->gate.enabled);
+  assert_string_equal (p->gate.upstream, "/run/container_launcher/teeserver.sock");
+  assert_string_equal (p->gate.socket_dir, "/run/runsc-host/gate");
+  assert_string_equal (p->gate.control_socket, "/run/runsc-host/gate.sock");
+  assert_true (p->gate.cache_fraction == 0.8);
+  assert_true (rh_strv_contains (p->gate.allowed_audiences, "*"));
+  assert_true (rh_strv_contains (p->gate.allowed_token_types, "OIDC"));
+  rh_policy_free (p);
+  /* The shipped default policy parses, with the gate off. */
+  p = NULL;
+  assert_int_equal (rh_policy_parse (rh_default_policy_json, strlen (rh_default_policy_json), NULL, &p, &err), 0);
+  assert_false (p->gate.enabled);
+  rh_policy_free (p);
+}
+
+static void
+test_errors (void **state)
+{
+  expect_error ("{\"enabled\": 1}", "policy key gate.enabled: expected true or false");
+  expect_error ("{\"ratelimit\": 1}", "policy key gate.ratelimit: unknown key");
+  expect_error ("{\"sandbox_rate\": 0}", "policy key gate.sandbox_rate: expected a number");
+  expect_error ("{\"sandbox_burst\": 0}", "policy key gate.sandbox_burst: expected an integer");
+  expect_error ("{\"cache_fraction\": 1.5}", "policy key gate.cache_fraction");
+  expect_error ("{\"upstream\": \"tee.sock\"}", "policy key gate.upstream: path tee.sock is not absolute");
+  expect_error ("{\"allowed_audiences\": [\"\"]}", "policy key gate.allowed_audiences[0]: empty string");
+  expect_error ("{\"allowed_token_types\": \"OIDC\"}", "policy key gate.allowed_token_types: expected an array");
+  /* Enabled: the gate's own sockets must be out of every workload's reach. */
+  expect_error ("{\"enabled\": true, \"socket_dir\": \"/srv/gate\"}",
+                "policy key gate.socket_dir: /srv/gate must lie inside one of protected_paths");
+  expect_error ("{\"enabled\": true, \"control_socket\": \"/tmp/gate.sock\"}",
+                "policy key gate.control_socket: /tmp/gate.sock must lie inside one of protected_paths");
+  expect_error ("{\"enabled\": true, \"upstream\": \"/tmp/tee.sock\"}",
+                "policy key gate.upstream: /tmp/tee.sock must lie inside one of protected_paths");
+  expect_error ("{\"enabled\": true, \"control_socket\": \"/run/runsc-host/gate/c.sock\"}",
+                "must not contain gate.control_socket");
+  expect_error ("{\"enabled\": true, \"socket_dir\": \"/run/runsc-host/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+                "policy key gate.socket_dir: too long");
+}
+
+static void
+test_ids (void **state)
+{
+  rh_error err = { 0 };
+  struct rh_policy *p = parse ("/run/runsc-host", "{\"enabled\": true}", &err);
+  char id[200];
+
+  assert_non_null (p);
+  assert_int_equal (rh_gate_check_id (&p->gate, "abc-DEF_1.2", &err), 0);
+  memset (id, 'f', 64);
+  id[64] = '\0';
+  assert_int_equal (rh_gate_check_id (&p->gate, id, &err), 0); /* a docker/k8s id fits */
+  assert_int_equal (rh_gate_check_id (&p->gate, "", &err), -1);
+  assert_int_equal (rh_gate_check_id (&p->gate, NULL, &err), -1);
+  assert_int_equal (rh_gate_check_id (&p->gate, "..", &err), -1);
+  assert_int_equal (rh_gate_check_id (&p->gate, ".hidden", &err), -1);
+  assert_int_equal (rh_gate_check_id (&p->gate, "a/../../etc", &err), -1);
+  assert_int_equal (rh_gate_check_id (&p->gate, "a b", &err), -1);
+  memset (id, 'f', 120);
+  id[120] = '\0';
+  assert_int_equal (rh_gate_check_id (&p->gate, id, &err), -1);
+  assert_int_equal (err.code, ENAMETOOLONG);
+  {
+    _cleanup_free_ char *s = rh_gate_socket_path (&p->gate, "abc");
+    assert_string_equal (s, "/run/runsc-host/gate/abc/teeserver.sock");
+  }
+  rh_policy_free (p);
+}
+
+static json_t *
+rewrite (struct rh_policy *p, const char *id, const char *spec_text, int *ret, rh_error *err)
+{
+  struct rh_rewrite_ctx ctx = { .policy = p, .container_id = id, .bundle = "/b" };
+  json_t *spec = json_loads (spec_text, 0, NULL);
+  assert_non_null (spec);
+  *ret = rh_gate_rewrite (spec, &ctx, err);
+  return spec;
+}
+
+static void
+test_rewrite (void **state)
+{
+  rh_error err = { 0 };
+  struct rh_policy *p = parse ("/run/runsc-host", "{\"enabled\": true}", &err);
+  _cleanup_json_ json_t *spec = NULL;
+  _cleanup_json_ json_t *again = NULL;
+  _cleanup_json_ json_t *want = NULL;
+  struct rh_rewrite_ctx ctx = { .policy = p, .container_id = "c1" };
+  int r;
+
+  /* Client mounts at or below the TEE dir go (they would shadow or fake our socket); a tmpfs
+   * on /run stays, before ours. */
+  spec = rewrite (p, "c1",
+                  "{\"mounts\": ["
+                  "{\"destination\": \"/run\", \"type\": \"tmpfs\", \"source\": \"tmpfs\"},"
+                  "{\"destination\": \"/run//container_launcher/./teeserver.sock\", \"type\": \"bind\", \"source\": \"/srv/fake.sock\"},"
+                  "{\"destination\": \"/run/container_launcher\", \"type\": \"tmpfs\", \"source\": \"tmpfs\"},"
+                  "{\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"/srv/data\"}]}",
+                  &r, &err);
+  assert_int_equal (r, 0);
+  want = json_loads ("{\"mounts\": ["
+                     "{\"destination\": \"/run\", \"type\": \"tmpfs\", \"source\": \"tmpfs\"},"
+                     "{\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"/srv/data\"},"
+                     "{\"destination\": \"/run/container_launcher\", \"type\": \"bind\","
+                     " \"source\": \"/run/runsc-host/gate/c1\", \"options\": [\"bind\", \"ro\", \"nosuid\", \"nodev\", \"noexec\"]}]}",
+                     0, NULL);
+  if (!json_equal (spec, want))
+    fail_msg ("got %s", json_dumps (spec, JSON_COMPACT));
+  /* Idempotent. */
+  again = json_deep_copy (spec);
+  assert_int_equal (rh_gate_rewrite (again, &ctx, &err), 0);
+  assert_true (json_equal (again, spec));
+  assert_true (rh_gate_is_own_mount (p, "c1", "/run/runsc-host/gate/c1", "/run/container_launcher/"));
+  assert_false (rh_gate_is_own_mount (p, "c2", "/run/runsc-host/gate/c1", "/run/container_launcher"));
+  assert_false (rh_gate_is_own_mount (p, "c1", "/run/runsc-host/gate", "/run/container_launcher"));
+  json_decref (spec);
+  /* No mounts at all: one is added. */
+  spec = rewrite (p, "c1", "{}", &r, &err);
+  assert_int_equal (r, 0);
+  assert_int_equal (json_array_size (json_object_get (spec, "mounts")), 1);
+  json_decref (spec);
+  /* A bad id fails the create. */
+  spec = rewrite (p, "../x", "{}", &r, &err);
+  assert_int_equal (r, -1);
+  assert_non_null (strstr (err.msg, "cannot name a gate socket"));
+  json_decref (spec);
+  spec = rewrite (p, "c1", "{\"mounts\": {}}", &r, &err);
+  assert_int_equal (r, -1);
+  rh_policy_free (p);
+  /* Disabled: nothing changes. */
+  p = parse ("/run/runsc-host", "{\"enabled\": false}", &err);
+  json_decref (spec);
+  spec = rewrite (p, "c1", "{\"mounts\": [{\"destination\": \"/run/container_launcher\", \"type\": \"tmpfs\"}]}", &r, &err);
+  assert_int_equal (r, 0);
+  assert_int_equal (json_array_size (json_object_get (spec, "mounts")), 1);
+  assert_string_equal (json_string_value (json_object_get (json_array_get (json_object_get (spec, "mounts"), 0), "type")),
+                       "tmpfs");
+  rh_policy_free (p);
+}
+
+/* The wrapper's side for real: prepare starts the daemon (detached), creates the socket; stats
+ * answer; release removes it; release again is fine; the daemon dies on SIGTERM. */
+static void
+test_prepare_release (void **state)
+{
+  _cleanup_free_ char *bin = rh_xstrdup (RH_BINARY_DIR "/gate/runsc-host-gate");
+  char dir[] = "/tmp/rh-gate-unit-XXXXXX";
+  _cleanup_free_ char *gate = NULL;
+  _cleanup_free_ char *text = NULL;
+  _cleanup_free_ char *pfile = NULL;
+  _cleanup_free_ char *sock = NULL;
+  _cleanup_json_ json_t *req = NULL;
+  _cleanup_json_ json_t *resp = NULL;
+  struct rh_policy *p = NULL;
+  rh_error err = { 0 };
+  struct stat st;
+  pid_t pid;
+
+  if (access (bin, X_OK) < 0)
+    {
+      fprintf (stderr, "skip: %s not built\n", bin);
+      skip ();
+    }
+  assert_non_null (mkdtemp (dir));
+  gate = rh_xasprintf ("{\"enabled\": true, \"binary\": \"%s\", \"upstream\": \"%s/tee.sock\"}", bin, dir);
+  text = policy_text (dir, gate);
+  pfile = rh_xasprintf ("%s/policy.json", dir);
+  assert_int_equal (rh_write_file_atomic (pfile, text, strlen (text), 0600, &err), 0);
+  assert_int_equal (rh_policy_load_file (pfile, &p, &err), 0);
+
+  /* Not running yet: stats fail with "not running". */
+  req = json_pack ("{s:s}", "op", "ping");
+  assert_int_equal (rh_gate_control_call (&p->gate, req, &resp, &err), -1);
+  assert_true (err.code == ENOENT || err.code == ECONNREFUSED);
+
+  if (rh_gate_prepare (p, "unit-1", NULL, &err) < 0)
+    fail_msg ("prepare: %s", err.msg);
+  sock = rh_gate_socket_path (&p->gate, "unit-1");
+  assert_int_equal (lstat (sock, &st), 0);
+  assert_true (S_ISSOCK (st.st_mode));
+  /* Twice is fine. */
+  assert_int_equal (rh_gate_prepare (p, "unit-1", NULL, &err), 0);
+
+  assert_int_equal (rh_gate_control_call (&p->gate, req, &resp, &err), 0);
+  pid = (pid_t) json_integer_value (json_object_get (resp, "pid"));
+  assert_true (pid > 1);
+  assert_string_equal (json_string_value (json_object_get (resp, "policy_sha256")), p->sha256);
+  json_decref (req);
+  json_decref (resp);
+  req = json_pack ("{s:s, s:s}", "op", "stats", "id", "nope");
+  assert_int_equal (rh_gate_control_call (&p->gate, req, &resp, &err), -1);
+  assert_non_null (strstr (err.msg, "no gate socket for container nope"));
+  json_decref (req);
+  req = json_pack ("{s:s, s:s}", "op", "frobnicate", "id", "x");
+  assert_int_equal (rh_gate_control_call (&p->gate, req, &resp, &err), -1);
+  assert_non_null (strstr (err.msg, "unknown op"));
+
+  assert_int_equal (rh_gate_release (p, "unit-1", NULL, &err), 0);
+  assert_int_equal (lstat (sock, &st), -1);
+  assert_int_equal (rh_gate_release (p, "unit-1", NULL, &err), 0);
+
+  /* SIGTERM: the daemon stops and removes its control socket (it is not our child, so we watch
+   * the socket rather than wait for the pid). */
+  assert_int_equal (kill (pid, SIGTERM), 0);
+  for (int i = 0; i < 200 && stat (p->gate.control_socket, &st) == 0; i++)
+    usleep (10000);
+  assert_int_equal (stat (p->gate.control_socket, &st), -1);
+  /* With the daemon gone, release still cleans up by itself. */
+  {
+    _cleanup_free_ char *d = rh_gate_sandbox_dir (&p->gate, "unit-2");
+    assert_int_equal (mkdir (d, 0755), 0);
+    assert_int_equal (rh_gate_release (p, "unit-2", NULL, &err), 0);
+    assert_int_equal (lstat (d, &st), -1);
+  }
+  rh_policy_free (p);
+  {
+    _cleanup_free_ char *cmd = rh_xasprintf ("rm -rf '%s'", dir);
+    assert_int_equal (system (cmd), 0);
+  }
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_defaults), cmocka_unit_test (test_errors),          cmocka_unit_test (test_ids),
+    cmocka_unit_test (test_rewrite),  cmocka_unit_test (test_prepare_release),
+  };
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}

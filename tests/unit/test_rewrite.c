@@ -1,0 +1,581 @@
+/* Golden tests of the core spec rewrite, and of rh_rewrite_bundle on a temp dir.
+ *
+ * Each tests/data/rewrite/<case>/ holds in.json and either want.json or want_error.txt (a
+ * substring the error must contain); optionally policy.json (else tests/data/rewrite/policy.json),
+ * fs.json (the fake file system: see rh_fake_resolver_new) and want_log.txt (lines that must each
+ * appear in the log). In want.json, "@POLICY_SHA256@" stands for the policy's hash.
+ *
+ * Only the core modifiers (root, mounts, devices, network, annotations, mark) run here, so that
+ * these goldens stay valid while the caps/seccomp/gate/hooks modifiers change what they add.
+ * Each passing case is run a second time on its own output, which must not change (idempotency).
+ *
+ * RH_REGEN_GOLDEN=1 writes want.json for cases that lack want.json and want_error.txt. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fsutil.h"
+#include "paths.h"
+#include "policy.h"
+#include "spec_rewrite.h"
+#include "util.h"
+
+#define CASES RH_TEST_DATA "/rewrite"
+#define TEST_BUNDLE "/run/containerd/io.containerd.runtime.v2.task/default/c1"
+
+static char *
+slurp (const char *path)
+{
+  char *text = NULL;
+  rh_error err;
+  if (rh_read_file_capped (path, 1u << 20, &text, NULL, &err) < 0)
+    return NULL;
+  return text;
+}
+
+static json_t *
+load_json (const char *path)
+{
+  json_error_t jerr;
+  json_t *j = json_load_file (path, JSON_REJECT_DUPLICATES, &jerr);
+  if (j == NULL)
+    fail_msg ("%s: %s (line %d)", path, jerr.text, jerr.line);
+  return j;
+}
+
+static struct rh_policy *
+load_policy (const char *path)
+{
+  struct rh_policy *p = NULL;
+  rh_error err;
+  if (rh_policy_load_file (path, &p, &err) < 0)
+    fail_msg ("%s", err.msg);
+  return p;
+}
+
+static int
+core_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
+{
+  if (!json_is_object (spec))
+    return rh_error_set (err, EINVAL, "spec: expected a JSON object");
+  if (rh_rewrite_root (spec, ctx, err) < 0 || rh_rewrite_mounts (spec, ctx, err) < 0
+      || rh_rewrite_devices (spec, ctx, err) < 0 || rh_rewrite_network (spec, ctx, err) < 0
+      || rh_rewrite_annotations (spec, ctx, err) < 0 || rh_rewrite_mark (spec, ctx, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* Replace "@POLICY_SHA256@" values in want by the real hash. */
+static void
+subst_sha (json_t *want, const char *sha)
+{
+  json_t *ann = json_object_get (want, "annotations");
+  json_t *v = json_object_get (ann, RH_ANNOTATION_POLICY);
+  if (json_is_string (v) && strcmp (json_string_value (v), "@POLICY_SHA256@") == 0)
+    json_object_set_new (ann, RH_ANNOTATION_POLICY, json_string (sha));
+}
+
+static char *
+read_log (int fd)
+{
+  char *buf = NULL;
+  size_t len = 0;
+  rh_error err;
+  lseek (fd, 0, SEEK_SET);
+  if (rh_read_fd_capped (fd, 1u << 20, &buf, &len, &err) < 0)
+    fail_msg ("%s", err.msg);
+  return buf;
+}
+
+static int
+run_case (const char *name)
+{
+  _cleanup_free_ char *dir = rh_xasprintf ("%s/%s", CASES, name);
+  _cleanup_free_ char *in_path = rh_xasprintf ("%s/in.json", dir);
+  _cleanup_free_ char *want_path = rh_xasprintf ("%s/want.json", dir);
+  _cleanup_free_ char *err_path = rh_xasprintf ("%s/want_error.txt", dir);
+  _cleanup_free_ char *pol_path = rh_xasprintf ("%s/policy.json", dir);
+  _cleanup_free_ char *fs_path = rh_xasprintf ("%s/fs.json", dir);
+  _cleanup_free_ char *logw_path = rh_xasprintf ("%s/want_log.txt", dir);
+  _cleanup_free_ char *want_err = NULL;
+  _cleanup_free_ char *logtext = NULL;
+  _cleanup_json_ json_t *in = load_json (in_path);
+  _cleanup_json_ json_t *fs = NULL;
+  _cleanup_json_ json_t *want = NULL;
+  struct rh_policy *pol;
+  struct rh_resolver *res;
+  struct rh_logger lg = RH_LOGGER_INIT;
+  struct rh_rewrite_ctx ctx;
+  rh_error err = { 0 };
+  int r, failed = 0;
+
+  pol = load_policy (access (pol_path, F_OK) == 0 ? pol_path : CASES "/policy.json");
+  if (access (fs_path, F_OK) == 0)
+    fs = load_json (fs_path);
+  res = rh_fake_resolver_new (fs, &err);
+  if (res == NULL)
+    fail_msg ("%s: %s", name, err.msg);
+  lg.fd = memfd_create ("log", MFD_CLOEXEC);
+  lg.stderr_fd = -1;
+  lg.level = RH_LOG_DEBUG;
+  ctx = (struct rh_rewrite_ctx) { .policy = pol, .resolver = res, .log = &lg, .bundle = TEST_BUNDLE,
+                                  .container_id = "c1" };
+
+  r = core_rewrite (in, &ctx, &err);
+  want_err = slurp (err_path);
+  if (want_err)
+    {
+      want_err[strcspn (want_err, "\n")] = '\0';
+      if (r == 0)
+        {
+          print_error ("case %s: rewrite succeeded, wanted error containing \"%s\"\n", name, want_err);
+          failed = 1;
+        }
+      else if (strstr (err.msg, want_err) == NULL)
+        {
+          print_error ("case %s: error \"%s\" lacks \"%s\"\n", name, err.msg, want_err);
+          failed = 1;
+        }
+      goto out;
+    }
+  if (r < 0)
+    {
+      print_error ("case %s: unexpected error: %s\n", name, err.msg);
+      failed = 1;
+      goto out;
+    }
+  if (access (want_path, F_OK) != 0 && getenv ("RH_REGEN_GOLDEN"))
+    {
+      _cleanup_json_ json_t *copy = json_deep_copy (in);
+      json_object_set_new (json_object_get (copy, "annotations"), RH_ANNOTATION_POLICY,
+                           json_string ("@POLICY_SHA256@"));
+      json_dump_file (copy, want_path, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+      print_message ("case %s: wrote %s\n", name, want_path);
+    }
+  want = load_json (want_path);
+  subst_sha (want, pol->sha256);
+  if (!json_equal (in, want))
+    {
+      _cleanup_free_ char *got = json_dumps (in, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+      print_error ("case %s: output differs from want.json; got:\n%s\n", name, got);
+      failed = 1;
+      goto out;
+    }
+  /* Idempotency: the output rewritten again is unchanged. */
+  r = core_rewrite (in, &ctx, &err);
+  if (r < 0 || !json_equal (in, want))
+    {
+      print_error ("case %s: second rewrite changed the output (%s)\n", name, r < 0 ? err.msg : "differs");
+      failed = 1;
+    }
+
+out:
+  logtext = read_log (lg.fd);
+  if (!failed)
+    {
+      _cleanup_free_ char *wl = slurp (logw_path);
+      char *save = NULL;
+      for (char *line = wl ? strtok_r (wl, "\n", &save) : NULL; line; line = strtok_r (NULL, "\n", &save))
+        if (line[0] && strstr (logtext, line) == NULL)
+          {
+            print_error ("case %s: log lacks \"%s\"; log:\n%s\n", name, line, logtext);
+            failed = 1;
+          }
+    }
+  close (lg.fd);
+  rh_fake_resolver_free (res);
+  rh_policy_free (pol);
+  return failed;
+}
+
+static int
+cmp_str (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+static void
+test_golden (void **state)
+{
+  DIR *d = opendir (CASES);
+  struct dirent *de;
+  _cleanup_strv_ char **names = rh_xmalloc0 (sizeof (char *));
+  int failed = 0;
+  size_t n;
+
+  assert_non_null (d);
+  while ((de = readdir (d)))
+    {
+      struct stat st;
+      _cleanup_free_ char *p = rh_xasprintf ("%s/%s", CASES, de->d_name);
+      if (de->d_name[0] != '.' && stat (p, &st) == 0 && S_ISDIR (st.st_mode))
+        rh_strv_push (&names, de->d_name);
+    }
+  closedir (d);
+  n = rh_strv_len (names);
+  qsort (names, n, sizeof (char *), cmp_str);
+  for (size_t i = 0; i < n; i++)
+    failed += run_case (names[i]);
+  print_message ("%zu golden cases, %d failed\n", n, failed);
+  assert_true (n >= 25);
+  assert_int_equal (failed, 0);
+}
+
+/* ---- rh_spec_rewrite (all modifiers) ---- */
+
+/* The seccomp modifier installs a default profile from disk when a spec has none; these tests
+ * must not depend on /etc, so their specs bring a profile of their own. */
+#define TEST_SECCOMP "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"architectures\":[\"SCMP_ARCH_X86_64\"]," \
+  "\"syscalls\":[{\"names\":[\"read\",\"write\",\"exit_group\"],\"action\":\"SCMP_ACT_ALLOW\"}]}"
+
+static void
+test_full_rewrite_marks_and_is_idempotent (void **state)
+{
+  struct rh_policy *pol = load_policy (CASES "/policy.json");
+  _cleanup_json_ json_t *spec = load_json (CASES "/mixed-realistic/in.json");
+  _cleanup_json_ json_t *once = NULL;
+  struct rh_resolver *res = rh_fake_resolver_new (NULL, NULL);
+  struct rh_rewrite_ctx ctx = { .policy = pol, .resolver = res, .bundle = TEST_BUNDLE };
+  rh_error err = { 0 };
+
+  json_object_set_new (json_object_get (spec, "linux"), "seccomp", json_loads (TEST_SECCOMP, 0, NULL));
+  if (rh_spec_rewrite (spec, &ctx, &err) < 0)
+    fail_msg ("%s", err.msg);
+  assert_string_equal (json_string_value (json_object_get (json_object_get (spec, "annotations"),
+                                                           RH_ANNOTATION_POLICY)),
+                       pol->sha256);
+  once = json_deep_copy (spec);
+  if (rh_spec_rewrite (spec, &ctx, &err) < 0)
+    fail_msg ("%s", err.msg);
+  assert_true (json_equal (once, spec));
+
+  /* Not an object. */
+  {
+    _cleanup_json_ json_t *arr = json_array ();
+    assert_int_equal (rh_spec_rewrite (arr, &ctx, &err), -1);
+    assert_non_null (strstr (err.msg, "expected a JSON object"));
+  }
+  rh_fake_resolver_free (res);
+  rh_policy_free (pol);
+}
+
+/* With the real host resolver: a symlink planted in a temp "volume" dir pointing at the socket,
+ * and /proc magic links to a pipe. */
+static void
+test_host_resolver_mounts (void **state)
+{
+  struct rh_policy *pol = load_policy (CASES "/policy.json");
+  struct rh_rewrite_ctx ctx = { .policy = pol, .resolver = rh_host_resolver (), .bundle = TEST_BUNDLE };
+  char dir[] = "/tmp/rh-rewrite-vol-XXXXXX";
+  _cleanup_free_ char *link = NULL, *spec_text = NULL;
+  _cleanup_json_ json_t *spec = NULL;
+  rh_error err = { 0 };
+  int fds[2];
+
+  assert_non_null (mkdtemp (dir));
+  link = rh_xasprintf ("%s/evil", dir);
+  assert_int_equal (symlink ("/run/container_launcher/teeserver.sock", link), 0);
+  assert_int_equal (pipe (fds), 0);
+  spec_text = rh_xasprintf ("{\"mounts\": [{\"destination\": \"/ok\", \"type\": \"bind\", \"source\": \"%s\"},"
+                            " {\"destination\": \"/e\", \"type\": \"bind\", \"source\": \"%s\"},"
+                            " {\"destination\": \"/p\", \"type\": \"bind\", \"source\": \"/proc/self/fd/%d\"}]}",
+                            dir, link, fds[0]);
+  spec = json_loads (spec_text, 0, NULL);
+  assert_non_null (spec);
+  if (rh_rewrite_mounts (spec, &ctx, &err) < 0)
+    fail_msg ("%s", err.msg);
+  assert_int_equal (json_array_size (json_object_get (spec, "mounts")), 1);
+  assert_string_equal (json_string_value (json_object_get (json_array_get (json_object_get (spec, "mounts"), 0),
+                                                           "destination")),
+                       "/ok");
+
+  /* /dev/fd/N leads through /proc/self/fd to a pipe: it cannot be checked, so it is refused even
+   * in strip mode. */
+  json_decref (spec);
+  free (spec_text);
+  spec_text = rh_xasprintf ("{\"mounts\": [{\"destination\": \"/p\", \"type\": \"bind\", \"source\": \"/dev/fd/%d\"}]}",
+                            fds[0]);
+  spec = json_loads (spec_text, 0, NULL);
+  assert_int_equal (rh_rewrite_mounts (spec, &ctx, &err), -1);
+  assert_non_null (strstr (err.msg, "denied by policy (protected_paths): cannot resolve host path /dev/fd/"));
+
+  close (fds[0]);
+  close (fds[1]);
+  unlink (link);
+  rmdir (dir);
+  rh_policy_free (pol);
+}
+
+/* ---- rh_rewrite_bundle on a temp dir ---- */
+
+struct bundle_fixture
+{
+  char dir[64];
+  struct rh_policy *pol;
+  struct rh_rewrite_ctx ctx;
+};
+
+static int
+bundle_setup (void **state)
+{
+  struct bundle_fixture *f = rh_xmalloc0 (sizeof *f);
+  snprintf (f->dir, sizeof f->dir, "/tmp/rh-test-bundle-XXXXXX");
+  if (mkdtemp (f->dir) == NULL)
+    return -1;
+  f->pol = load_policy (CASES "/policy.json");
+  f->ctx = (struct rh_rewrite_ctx) { .policy = f->pol, .resolver = rh_host_resolver (), .bundle = f->dir };
+  *state = f;
+  return 0;
+}
+
+static int
+bundle_teardown (void **state)
+{
+  struct bundle_fixture *f = *state;
+  DIR *d = opendir (f->dir);
+  struct dirent *de;
+  while (d && (de = readdir (d)))
+    if (de->d_name[0] != '.' || (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0))
+      {
+        _cleanup_free_ char *p = rh_xasprintf ("%s/%s", f->dir, de->d_name);
+        unlink (p);
+      }
+  if (d)
+    closedir (d);
+  rmdir (f->dir);
+  rh_policy_free (f->pol);
+  free (f);
+  return 0;
+}
+
+static void
+write_file (const char *dir, const char *name, const char *text, mode_t mode)
+{
+  _cleanup_free_ char *p = rh_xasprintf ("%s/%s", dir, name);
+  rh_error err;
+  assert_int_equal (rh_write_file_atomic (p, text, strlen (text), mode, &err), 0);
+}
+
+static char *
+read_in (const char *dir, const char *name)
+{
+  _cleanup_free_ char *p = rh_xasprintf ("%s/%s", dir, name);
+  return slurp (p);
+}
+
+/* Names of the entries in dir, sorted, joined by spaces. */
+static char *
+listing (const char *dir)
+{
+  DIR *d = opendir (dir);
+  struct dirent *de;
+  _cleanup_strv_ char **names = rh_xmalloc0 (sizeof (char *));
+  char *out = rh_xstrdup ("");
+  while ((de = readdir (d)))
+    if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
+      rh_strv_push (&names, de->d_name);
+  closedir (d);
+  qsort (names, rh_strv_len (names), sizeof (char *), cmp_str);
+  for (char **p = names; *p; p++)
+    {
+      char *n = rh_xasprintf ("%s%s%s", out, out[0] ? " " : "", *p);
+      free (out);
+      out = n;
+    }
+  return out;
+}
+
+static const char good_spec[] = "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},"
+                                "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+                                "{\"destination\":\"/tee\",\"type\":\"bind\",\"source\":"
+                                "\"//run/./container_launcher/\",\"options\":[\"rbind\"]}],"
+                                "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\"}],\"seccomp\":" TEST_SECCOMP "}}";
+
+static void
+test_bundle_success (void **state)
+{
+  struct bundle_fixture *f = *state;
+  _cleanup_free_ char *orig = NULL, *now = NULL, *ls = NULL, *again = NULL;
+  _cleanup_json_ json_t *j = NULL;
+  _cleanup_free_ char *cfg = rh_xasprintf ("%s/config.json", f->dir);
+  rh_error err = { 0 };
+  struct stat st;
+
+  write_file (f->dir, "config.json", good_spec, 0640);
+  if (rh_rewrite_bundle (f->dir, &f->ctx, &err) < 0)
+    fail_msg ("%s", err.msg);
+  orig = read_in (f->dir, "config.json.orig");
+  assert_string_equal (orig, good_spec);
+  now = read_in (f->dir, "config.json");
+  j = json_loads (now, JSON_REJECT_DUPLICATES, NULL);
+  assert_non_null (j);
+  /* The TEE mount is gone, /proc stays, the network namespace is gone (other modifiers may add
+   * things of their own, so only these are checked). */
+  {
+    size_t i;
+    json_t *m;
+    bool proc = false;
+    json_array_foreach (json_object_get (j, "mounts"), i, m)
+      {
+        const char *dst = json_string_value (json_object_get (m, "destination"));
+        assert_string_not_equal (dst, "/tee");
+        if (strcmp (dst, "/proc") == 0)
+          proc = true;
+      }
+    assert_true (proc);
+    json_array_foreach (json_object_get (json_object_get (j, "linux"), "namespaces"), i, m)
+      assert_string_not_equal (json_string_value (json_object_get (m, "type")), "network");
+  }
+  assert_string_equal (json_string_value (json_object_get (json_object_get (j, "annotations"), RH_ANNOTATION_POLICY)),
+                       f->pol->sha256);
+  assert_int_equal (stat (cfg, &st), 0);
+  assert_int_equal (st.st_mode & 07777, 0640);
+  ls = listing (f->dir);
+  assert_string_equal (ls, "config.json config.json.orig");
+
+  /* A retried create sees our output: same result, and the first original stays. */
+  assert_int_equal (rh_rewrite_bundle (f->dir, &f->ctx, &err), 0);
+  again = read_in (f->dir, "config.json");
+  assert_string_equal (again, now);
+  free (orig);
+  orig = read_in (f->dir, "config.json.orig");
+  assert_string_equal (orig, good_spec);
+
+  /* A client that forges our mark does not get to skip the .orig copy. */
+  {
+    _cleanup_free_ char *forged = NULL, *o2 = NULL, *c2 = NULL;
+    _cleanup_json_ json_t *spec = json_loads (good_spec, 0, NULL);
+    _cleanup_json_ json_t *out = NULL;
+    _cleanup_free_ char *op = rh_xasprintf ("%s/config.json.orig", f->dir);
+    json_object_set_new (spec, "annotations", json_pack ("{s:s}", RH_ANNOTATION_POLICY, "forged"));
+    forged = json_dumps (spec, JSON_COMPACT);
+    unlink (op);
+    write_file (f->dir, "config.json", forged, 0600);
+    if (rh_rewrite_bundle (f->dir, &f->ctx, &err) < 0)
+      fail_msg ("%s", err.msg);
+    o2 = read_in (f->dir, "config.json.orig");
+    assert_string_equal (o2, forged);
+    c2 = read_in (f->dir, "config.json");
+    out = json_loads (c2, 0, NULL);
+    assert_string_equal (json_string_value (json_object_get (json_object_get (out, "annotations"), RH_ANNOTATION_POLICY)),
+                         f->pol->sha256);
+  }
+}
+
+static void
+expect_untouched (struct bundle_fixture *f, const char *text, const char *want_err)
+{
+  _cleanup_free_ char *now = NULL, *ls = NULL;
+  rh_error err = { 0 };
+
+  write_file (f->dir, "config.json", text, 0600);
+  assert_int_equal (rh_rewrite_bundle (f->dir, &f->ctx, &err), -1);
+  if (strstr (err.msg, want_err) == NULL)
+    fail_msg ("error \"%s\" lacks \"%s\"", err.msg, want_err);
+  now = read_in (f->dir, "config.json");
+  assert_string_equal (now, text);
+  ls = listing (f->dir);
+  assert_string_equal (ls, "config.json");
+}
+
+static void
+test_bundle_failures_leave_config_untouched (void **state)
+{
+  struct bundle_fixture *f = *state;
+  struct rh_policy *deny = load_policy (CASES "/policy-deny.json");
+  const struct rh_policy *saved = f->ctx.policy;
+  _cleanup_free_ char *cfg = rh_xasprintf ("%s/config.json", f->dir);
+
+  expect_untouched (f, "{\"mounts\": [", "config.json: invalid JSON");
+  expect_untouched (f, "[1,2]", "config.json: expected a JSON object");
+  expect_untouched (f, "{\"a\":1,\"a\":2}", "duplicate object key");
+  expect_untouched (f, "{\"root\":{\"path\":\"/\"}}", "root.path / (/) denied by policy (protected_paths)");
+
+  f->ctx.policy = deny;
+  expect_untouched (f, good_spec, "mount of //run/./container_launcher/ (resolves to /run/container_launcher) "
+                                  "denied by policy (protected_paths)");
+  f->ctx.policy = saved;
+  rh_policy_free (deny);
+
+  /* A config.json that is a symlink is refused. */
+  {
+    rh_error err = { 0 };
+    unlink (cfg);
+    assert_int_equal (symlink ("/etc/hostname", cfg), 0);
+    assert_int_equal (rh_rewrite_bundle (f->dir, &f->ctx, &err), -1);
+    assert_non_null (strstr (err.msg, "not a regular file"));
+    unlink (cfg);
+  }
+  /* Missing config.json names the file. */
+  {
+    rh_error err = { 0 };
+    assert_int_equal (rh_rewrite_bundle (f->dir, &f->ctx, &err), -1);
+    assert_non_null (strstr (err.msg, "config.json"));
+  }
+}
+
+/* The bundle dir cannot take the temp file: config.json stays as it was, nothing is left. As
+ * root (directory permissions do not bind root) the rewrite runs in a child that drops to nobody. */
+static void
+test_bundle_unwritable_dir (void **state)
+{
+  struct bundle_fixture *f = *state;
+  _cleanup_free_ char *now = NULL, *ls = NULL;
+  rh_error err = { 0 };
+
+  write_file (f->dir, "config.json", good_spec, 0644);
+  if (geteuid () == 0)
+    {
+      int status = 0;
+      pid_t pid;
+      assert_int_equal (chmod (f->dir, 0755), 0);
+      pid = fork ();
+      assert_true (pid >= 0);
+      if (pid == 0)
+        {
+          if (setgid (65534) < 0 || setuid (65534) < 0)
+            _exit (2);
+          _exit (rh_rewrite_bundle (f->dir, &f->ctx, &err) == -1 && strstr (err.msg, "config.json") ? 0 : 1);
+        }
+      assert_int_equal (waitpid (pid, &status, 0), pid);
+      assert_true (WIFEXITED (status));
+      assert_int_equal (WEXITSTATUS (status), 0);
+    }
+  else
+    {
+      assert_int_equal (chmod (f->dir, 0500), 0);
+      assert_int_equal (rh_rewrite_bundle (f->dir, &f->ctx, &err), -1);
+      chmod (f->dir, 0700);
+    }
+  now = read_in (f->dir, "config.json");
+  assert_string_equal (now, good_spec);
+  ls = listing (f->dir);
+  assert_string_equal (ls, "config.json");
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_golden),
+    cmocka_unit_test (test_full_rewrite_marks_and_is_idempotent),
+    cmocka_unit_test (test_host_resolver_mounts),
+    cmocka_unit_test_setup_teardown (test_bundle_success, bundle_setup, bundle_teardown),
+    cmocka_unit_test_setup_teardown (test_bundle_failures_leave_config_untouched, bundle_setup, bundle_teardown),
+    cmocka_unit_test_setup_teardown (test_bundle_unwritable_dir, bundle_setup, bundle_teardown),
+  };
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}
