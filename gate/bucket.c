@@ -49,3 +49,11 @@ gate_bucket_take2 (struct gate_bucket *a, struct gate_bucket *b, double now, dou
   *retry_after = 0;
   return true;
 }
+
+void
+gate_bucket_refund (struct gate_bucket *b)
+{
+  b->tokens += 1.0;
+  if (b->tokens > b->burst)
+    b->tokens = b->burst;
+}

@@ -27,5 +27,7 @@ double gate_bucket_wait (struct gate_bucket *b, double now);
 /* Take one token from each of a and b (b may be NULL) when both have one; else take nothing and
  * set *retry_after (seconds, >= the real wait) and return false. */
 bool gate_bucket_take2 (struct gate_bucket *a, struct gate_bucket *b, double now, double *retry_after);
+/* Give back a token taken for a call that never reached upstream (it could not connect). */
+void gate_bucket_refund (struct gate_bucket *b);
 
 #endif

@@ -321,10 +321,8 @@ counters_json (const struct gate_counters *c)
 static json_t *
 sandbox_json (const struct gate_sandbox *sb)
 {
-  json_t *o = counters_json (&sb->stats);
-  json_object_set_new (o, "id", json_string (sb->id));
-  json_object_set_new (o, "socket", json_string (sb->path));
-  json_object_set_new (o, "connections", json_integer (sb->nconns));
+  json_t *o = json_pack ("{s:s, s:s, s:I}", "id", sb->id, "socket", sb->path, "connections", (json_int_t) sb->nconns);
+  json_object_update_new (o, counters_json (&sb->stats));
   return o;
 }
 

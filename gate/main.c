@@ -345,7 +345,7 @@ main (int argc, char **argv)
   struct rh_policy *policy = NULL;
   struct rh_logger lg = RH_LOGGER_INIT;
   struct gate_daemon d = { .epfd = -1, .ctl_fd = -1, .lock_fd = -1, .reserve_fd = -1 };
-  struct gate_ev sig_ev;
+  struct gate_ev sig_ev = { 0 };
   int sigfd = -1;
   rh_error err = { 0 };
 

@@ -312,7 +312,6 @@ handle_request (struct gate_daemon *d, struct gate_conn *c)
       refuse_rate (d, c, sb_wait, global_wait);
       goto out;
     }
-  GATE_COUNT (d, sb, upstream_calls);
   rh_log_debug (d->log, "sandbox %s: upstream %s %s (audience %s, token_type %s)", sb->id, call.method, call.path,
                 call.audience ? call.audience : "-", call.token_type ? call.token_type : "-");
   wait_upstream (d, c);

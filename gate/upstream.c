@@ -200,12 +200,17 @@ gate_upcall_start (struct gate_daemon *d, struct gate_sandbox *sb, const struct 
   strncpy (addr.sun_path, d->g->upstream, sizeof addr.sun_path - 1);
   if (connect (u->fd, (struct sockaddr *) &addr, sizeof addr) < 0 && errno != EINPROGRESS)
     {
-      /* ENOENT/ECONNREFUSED: no server; EAGAIN: its backlog is full. All mean "not now". */
+      /* ENOENT/ECONNREFUSED: no server; EAGAIN: its backlog is full. All mean "not now". The
+       * service never saw this call: its rate-limit token goes back. */
       _cleanup_free_ char *reason = rh_xasprintf ("attestation service unavailable (gate.upstream %s: %s)",
                                                   d->g->upstream, strerror (errno));
+      gate_bucket_refund (&sb->bucket);
+      gate_bucket_refund (&d->global);
       fail (d, u, 503, reason);
       return;
     }
+  /* Counted once connected: "upstream calls" are calls the service actually received. */
+  GATE_COUNT (d, sb, upstream_calls);
   if (gate_ep_set (d, u->fd, EPOLLOUT, u, true) < 0)
     fail (d, u, 503, "attestation service unavailable: epoll");
 }

@@ -20,11 +20,14 @@ struct rh_rewrite_ctx;
 
 /* Capabilities no workload in a confidential sandbox needs, and that matter most if anything
  * ever reaches the host kernel: administration, raw network and device access, module
- * loading, tracing other processes, reading any file, the clock, the kernel log, BPF. */
+ * loading, tracing other processes, reading any file, the clock, the kernel log, BPF,
+ * checkpoint/restore. runsc (2022) also refuses to start a container that holds CAP_PERFMON,
+ * CAP_BPF or CAP_CHECKPOINT_RESTORE ("invalid capability"), which `--privileged` grants on a
+ * recent host kernel: a drop-list without them breaks --privileged under that runsc. */
 #define RH_CAPS_DEFAULT_DROP                                                                               \
   "CAP_SYS_ADMIN", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_SYS_MODULE", "CAP_SYS_PTRACE", "CAP_SYS_RAWIO",    \
       "CAP_DAC_READ_SEARCH", "CAP_SYS_BOOT", "CAP_SYS_TIME", "CAP_MAC_ADMIN", "CAP_MAC_OVERRIDE",          \
-      "CAP_SYSLOG", "CAP_AUDIT_CONTROL", "CAP_BPF", "CAP_PERFMON"
+      "CAP_SYSLOG", "CAP_AUDIT_CONTROL", "CAP_BPF", "CAP_PERFMON", "CAP_CHECKPOINT_RESTORE"
 
 struct rh_caps_policy
 {

@@ -110,7 +110,8 @@ rh_gate_policy_parse (json_t *section, struct rh_policy *p, rh_error *err)
     "enabled", "upstream", "socket_dir", "control_socket", "binary", "log_file", "sandbox_rate",
     "sandbox_burst", "global_rate", "global_burst", "allowed_audiences", "allowed_token_types",
     "max_header_bytes", "max_body_bytes", "max_response_bytes", "client_timeout_ms", "upstream_timeout_ms",
-    "cache_fraction", "cache_entries", "max_connections", "max_connections_per_sandbox", "comment", NULL,
+    "cache_fraction", "cache_entries", "max_connections", "max_connections_per_sandbox", "allowed_bind_sources",
+    "comment", NULL,
   };
   static const struct
   {
@@ -152,6 +153,21 @@ rh_gate_policy_parse (json_t *section, struct rh_policy *p, rh_error *err)
       || rh_policy_get_strv (section, "gate", "allowed_audiences", &g->allowed_audiences, err) < 0
       || rh_policy_get_strv (section, "gate", "allowed_token_types", &g->allowed_token_types, err) < 0)
     return -1;
+  if (json_object_get (section, "allowed_bind_sources") && !json_is_null (json_object_get (section, "allowed_bind_sources")))
+    {
+      if (rh_policy_get_strv (section, "gate", "allowed_bind_sources", &g->allowed_bind_sources, err) < 0)
+        return -1;
+      for (size_t i = 0; g->allowed_bind_sources[i]; i++)
+        {
+          char *c;
+          if (g->allowed_bind_sources[i][0] != '/')
+            return rh_error_set (err, EINVAL, "policy key gate.allowed_bind_sources[%zu]: path %s is not absolute", i,
+                                 g->allowed_bind_sources[i]);
+          c = rh_path_clean (NULL, g->allowed_bind_sources[i]);
+          free (g->allowed_bind_sources[i]);
+          g->allowed_bind_sources[i] = c;
+        }
+    }
   for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
     if (rh_policy_get_int (section, "gate", ints[i].key, ints[i].min, ints[i].max,
                            (int64_t *) ((char *) g + ints[i].off), err) < 0)
@@ -177,6 +193,7 @@ rh_gate_policy_free (struct rh_gate_policy *g)
   free (g->log_file);
   rh_strv_free (g->allowed_audiences);
   rh_strv_free (g->allowed_token_types);
+  rh_strv_free (g->allowed_bind_sources);
   memset (g, 0, sizeof *g);
 }
 
@@ -235,6 +252,67 @@ rh_gate_is_own_mount (const struct rh_policy *p, const char *container_id, const
   return strcmp (src, dir) == 0 && strcmp (dst, RH_TEE_DIR) == 0;
 }
 
+static bool
+is_bind (json_t *m)
+{
+  const char *type = json_string_value (json_object_get (m, "type"));
+  json_t *opts = json_object_get (m, "options"), *o;
+  size_t i;
+
+  if (type && (strcmp (type, "bind") == 0 || strcmp (type, "rbind") == 0))
+    return true;
+  json_array_foreach (opts, i, o)
+    {
+      const char *s = json_string_value (o);
+      _cleanup_free_ char *copy = rh_xstrdup (s ? s : "");
+      char *save = NULL;
+      for (char *t = strtok_r (copy, ",", &save); t; t = strtok_r (NULL, ",", &save))
+        if (strcmp (t, "bind") == 0 || strcmp (t, "rbind") == 0)
+          return true;
+    }
+  return false;
+}
+
+static char *
+resolve_path (const struct rh_rewrite_ctx *ctx, const char *clean)
+{
+  if (ctx->resolver == NULL || ctx->resolver->resolve == NULL)
+    return rh_xstrdup (clean);
+  return ctx->resolver->resolve (ctx->resolver->data, clean);
+}
+
+/* With the gate on, runsc runs with --host-uds=open, which is sandbox-wide: the workload can
+ * connect to any host socket found under any of its bind mounts, not only the gate's. When the
+ * operator lists where bind sources may come from, enforce it. Returns 1 to drop the mount. */
+static int
+police_bind_source (const struct rh_rewrite_ctx *ctx, json_t *m, size_t idx, rh_error *err)
+{
+  const struct rh_gate_policy *g = &ctx->policy->gate;
+  const char *src = json_string_value (json_object_get (m, "source"));
+  const char *dst = json_string_value (json_object_get (m, "destination"));
+  _cleanup_free_ char *lex = NULL;
+  _cleanup_free_ char *res = NULL;
+
+  if (g->allowed_bind_sources == NULL || !is_bind (m) || src == NULL || src[0] == '\0')
+    return 0;
+  lex = rh_path_clean (src[0] == '/' ? NULL : (ctx->bundle ? ctx->bundle : "/"), src);
+  res = resolve_path (ctx, lex);
+  for (size_t i = 0; res && g->allowed_bind_sources[i]; i++)
+    {
+      _cleanup_free_ char *allowed = resolve_path (ctx, g->allowed_bind_sources[i]);
+      if (rh_path_within (lex, g->allowed_bind_sources[i]) && allowed && rh_path_within (res, allowed))
+        return 0;
+    }
+  if (ctx->policy->mount_action == RH_MOUNT_DENY)
+    return rh_error_set (err, EPERM, "mount of %s denied by policy (gate.allowed_bind_sources): with the "
+                                     "attestation gate on, a sandbox can reach host sockets under its bind mounts; "
+                                     "container path %s", src, dst ? dst : "(none)");
+  rh_log_info (ctx->log, "mount of %s stripped by policy (gate.allowed_bind_sources): with the attestation gate on, "
+                         "a sandbox can reach host sockets under its bind mounts; container path %s (mounts[%zu])",
+               src, dst ? dst : "(none)", idx);
+  return 1;
+}
+
 int
 rh_gate_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
 {
@@ -264,6 +342,8 @@ rh_gate_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
       json_t *d;
       _cleanup_free_ char *dst = NULL;
 
+      int r;
+
       m = json_array_get (mounts, i);
       d = json_object_get (m, "destination");
       if (!json_is_string (d))
@@ -274,7 +354,13 @@ rh_gate_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
       dst = rh_path_clean (NULL, json_string_value (d));
       if (!rh_path_within (dst, RH_TEE_DIR))
         {
-          i++;
+          r = police_bind_source (ctx, m, i, err);
+          if (r < 0)
+            return -1;
+          if (r > 0)
+            json_array_remove (mounts, i);
+          else
+            i++;
           continue;
         }
       if (!rh_gate_is_own_mount (p, ctx->container_id, json_string_value (json_object_get (m, "source")),

@@ -15,7 +15,8 @@
  *     "max_header_bytes": 8192, "max_body_bytes": 16384, "max_response_bytes": 4194304,
  *     "client_timeout_ms": 5000, "upstream_timeout_ms": 30000,
  *     "cache_fraction": 0.8, "cache_entries": 16,
- *     "max_connections": 1024, "max_connections_per_sandbox": 32
+ *     "max_connections": 1024, "max_connections_per_sandbox": 32,
+ *     "allowed_bind_sources": ["/var/lib/nerdctl", ...]        optional; see below
  *   }
  *
  * Layout on the host: <socket_dir>/<container id>/teeserver.sock. The wrapper bind-mounts the
@@ -68,6 +69,10 @@ struct rh_gate_policy
   int64_t cache_entries;      /* per sandbox */
   int64_t max_connections;
   int64_t max_connections_per_sandbox;
+  /* NULL (absent): no restriction. Else, with the gate on, every other bind mount's host source
+   * (resolved) must lie inside one of these, because --host-uds=open lets the sandbox connect
+   * to any host socket under any of its bind mounts. See docs/gate.md. */
+  char **allowed_bind_sources;
 };
 
 int rh_gate_policy_parse (json_t *section, struct rh_policy *p, rh_error *err);
@@ -81,8 +86,10 @@ char *rh_gate_sandbox_dir (const struct rh_gate_policy *g, const char *id);
 char *rh_gate_socket_path (const struct rh_gate_policy *g, const char *id);
 
 /* Spec modifier. When enabled: drop every mount whose destination is /run/container_launcher
- * or lies inside it (a client's, or ours from an earlier pass), then append a read-only bind
- * mount of <socket_dir>/<id> at /run/container_launcher. Idempotent. No-op when disabled. */
+ * or lies inside it (a client's, or ours from an earlier pass); when gate.allowed_bind_sources
+ * is set, strip (or deny, per protected_mount_action) bind mounts whose host source lies outside
+ * it; then append a read-only bind mount of <socket_dir>/<id> at /run/container_launcher.
+ * Idempotent. No-op when disabled. */
 int rh_gate_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);
 
 /* true when (source, destination) is exactly the gate mount this policy gives container_id:

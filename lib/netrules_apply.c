@@ -152,6 +152,18 @@ families (const struct rh_policy *p, struct family f[2])
   f[1] = (struct family) { 6, p->ports.ip6tables_restore, p->ports.ip6tables_save };
 }
 
+/* A tool path from a record is used only when it still looks like a system tool: absolute,
+ * a regular file owned by root and writable by nobody else. Otherwise the policy's. */
+static const char *
+trusted_tool (const char *recorded, const char *fallback)
+{
+  struct stat st;
+  if (recorded && recorded[0] == '/' && stat (recorded, &st) == 0 && S_ISREG (st.st_mode) && st.st_uid == 0
+      && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0)
+    return recorded;
+  return fallback;
+}
+
 static int
 restore (const struct family *f, const char *batch, rh_error *err)
 {
@@ -263,11 +275,17 @@ struct record
   char *cgroup_dir;  /* the directory we created (own groups only) */
   char *cgroup_from; /* where the sandbox was before (own groups only) */
   bool in[2], out[2];
+  char *restore[2], *save[2]; /* the tools that applied them (the policy may change later) */
 };
 
 static void
 record_clear (struct record *r)
 {
+  for (int k = 0; k < 2; k++)
+    {
+      free (r->restore[k]);
+      free (r->save[k]);
+    }
   free (r->id);
   free (r->netns);
   free (r->cgroup);
@@ -289,12 +307,13 @@ record_write (const struct rh_policy *p, const struct record *r, rh_error *err)
   _cleanup_json_ json_t *j = NULL;
   _cleanup_free_ char *text = NULL;
 
-  j = json_pack ("{s:s, s:I, s:I, s:s, s:o, s:b, s:o, s:o, s:{s:b, s:b}, s:{s:b, s:b}}", "id", r->id, "pid",
-                 (json_int_t) r->pid, "start_time", (json_int_t) r->start_time, "netns", r->netns, "cgroup",
-                 r->cgroup ? json_string (r->cgroup) : json_null (), "cgroup_own", r->cgroup_own, "cgroup_dir",
-                 r->cgroup_dir ? json_string (r->cgroup_dir) : json_null (), "cgroup_from",
+  j = json_pack ("{s:s, s:I, s:I, s:s, s:o, s:b, s:o, s:o, s:{s:b, s:b, s:s, s:s}, s:{s:b, s:b, s:s, s:s}}", "id",
+                 r->id, "pid", (json_int_t) r->pid, "start_time", (json_int_t) r->start_time, "netns", r->netns,
+                 "cgroup", r->cgroup ? json_string (r->cgroup) : json_null (), "cgroup_own", r->cgroup_own,
+                 "cgroup_dir", r->cgroup_dir ? json_string (r->cgroup_dir) : json_null (), "cgroup_from",
                  r->cgroup_from ? json_string (r->cgroup_from) : json_null (), "ipv4", "in", r->in[0], "out",
-                 r->out[0], "ipv6", "in", r->in[1], "out", r->out[1]);
+                 r->out[0], "restore", r->restore[0], "save", r->save[0], "ipv6", "in", r->in[1], "out", r->out[1],
+                 "restore", r->restore[1], "save", r->save[1]);
   if (j == NULL || (text = json_dumps (j, JSON_COMPACT)) == NULL)
     return rh_error_set (err, ENOMEM, "record for %s", r->id);
   return rh_write_file_atomic (path, text, strlen (text), 0600, err);
@@ -346,7 +365,9 @@ record_read (const struct rh_policy *p, const char *id, struct record *r, rh_err
   r->in[1] = json_is_true (json_object_get (v6, "in"));
   r->out[1] = json_is_true (json_object_get (v6, "out"));
   if (get_opt_string (j, "netns", &r->netns) < 0 || get_opt_string (j, "cgroup", &r->cgroup) < 0
-      || get_opt_string (j, "cgroup_dir", &r->cgroup_dir) < 0 || get_opt_string (j, "cgroup_from", &r->cgroup_from) < 0)
+      || get_opt_string (j, "cgroup_dir", &r->cgroup_dir) < 0 || get_opt_string (j, "cgroup_from", &r->cgroup_from) < 0
+      || get_opt_string (v4, "restore", &r->restore[0]) < 0 || get_opt_string (v4, "save", &r->save[0]) < 0
+      || get_opt_string (v6, "restore", &r->restore[1]) < 0 || get_opt_string (v6, "save", &r->save[1]) < 0)
     {
       record_clear (r);
       return rh_error_set (err, EINVAL, "record %s is damaged", path);
@@ -765,6 +786,11 @@ remove_locked (const struct rh_policy *p, const char *id, bool force, const stru
       return 0;
     }
   families (p, fam);
+  for (int k = 0; k < 2; k++)
+    {
+      fam[k].restore = trusted_tool (r.restore[k], fam[k].restore);
+      fam[k].save = trusted_tool (r.save[k], fam[k].save);
+    }
   if (r.netns && strcmp (r.netns, netns) != 0)
     rh_log_warn (log,
                  "container %s: its rules were applied in another network namespace (%s); `runsc-host gc` run there "
@@ -867,7 +893,11 @@ rh_netrules_apply (const struct rh_policy *p, const struct rh_netrules_request *
       return rh_error_prefix (err, "container %s", req->id);
     }
   for (int k = 0; k < 2; k++)
-    r.in[k] = want_in[k], r.out[k] = want_out[k];
+    {
+      r.in[k] = want_in[k], r.out[k] = want_out[k];
+      r.restore[k] = rh_xstrdup (fam[k].restore);
+      r.save[k] = rh_xstrdup (fam[k].save);
+    }
   /* Recorded before anything changes: a crash from here on leaves something gc can find. */
   if (record_write (p, &r, err) < 0)
     goto fail;
@@ -942,7 +972,34 @@ rh_netrules_gc (const struct rh_policy *p, bool dry_run, const struct rh_logger 
     return -1;
   families (p, fam);
 
-  /* Rules in this network namespace whose container is gone (or was never recorded). */
+  /* 1. Records whose sandbox is gone: their rules (with the tools that applied them, in this
+   * network namespace), their cgroup, the record. */
+  d = opendir (dir);
+  while (d && (de = readdir (d)))
+    {
+      size_t len = strlen (de->d_name);
+      _cleanup_free_ char *id = NULL;
+      struct record r;
+      rh_error e;
+      bool alive;
+      if (len <= 5 || strcmp (de->d_name + len - 5, ".json") != 0)
+        continue;
+      id = strndup (de->d_name, len - 5);
+      if (id == NULL || rh_netrules_check_id (id, &e) < 0 || record_read (p, id, &r, &e) <= 0)
+        continue;
+      alive = record_alive (&r);
+      record_clear (&r);
+      if (alive)
+        continue;
+      rh_strv_push (&ids, id);
+      if (!dry_run && remove_locked (p, id, true, log, &e) < 0)
+        rh_log_warn (log, "gc: %s", e.msg);
+    }
+  if (d)
+    closedir (d);
+
+  /* 2. Rules in this network namespace that no live record accounts for (a record lost, or
+   * rules of a runsc-host with another state_dir: all users of one namespace must share it). */
   for (int k = 0; k < 2; k++)
     {
       struct rh_netrules_table t;
@@ -967,34 +1024,6 @@ rh_netrules_gc (const struct rh_policy *p, bool dry_run, const struct rh_logger 
       if (!dry_run && restore (&fam[k], batch, err) < 0)
         return rh_error_prefix (err, "gc: IPv%d", fam[k].num);
     }
-
-  /* Records (and own cgroups) of sandboxes that are gone, whichever namespace they were in. */
-  d = opendir (dir);
-  while (d && (de = readdir (d)))
-    {
-      size_t len = strlen (de->d_name);
-      _cleanup_free_ char *id = NULL;
-      struct record r;
-      rh_error e;
-      if (len <= 5 || strcmp (de->d_name + len - 5, ".json") != 0)
-        continue;
-      id = strndup (de->d_name, len - 5);
-      if (id == NULL || rh_netrules_check_id (id, &e) < 0 || record_read (p, id, &r, &e) <= 0)
-        continue;
-      if (!record_alive (&r))
-        {
-          if (!rh_strv_contains (ids, id))
-            rh_strv_push (&ids, id);
-          if (!dry_run)
-            {
-              if (cgroup_remove (p, &r, true, log, &e) < 0 || record_unlink (p, id, &e) < 0)
-                rh_log_warn (log, "gc: container %s: %s", id, e.msg);
-            }
-        }
-      record_clear (&r);
-    }
-  if (d)
-    closedir (d);
 
   for (size_t i = 0; ids[i]; i++)
     rh_log_info (log, "gc: container %s is gone: %s its firewall rules", ids[i], dry_run ? "would remove" : "removed");

@@ -455,9 +455,11 @@ load_default_profile (struct rh_seccomp_policy *s, rh_error *err)
           *err = rerr;
           return rh_error_prefix (err, "policy key seccomp.default_profile");
         }
-      /* Not there (a build tree, or an image before its install step): try the source tree's
-       * copy; failing that, it is an error only for a spec that needs it. */
-      fallback = build_tree_profile ();
+      /* Not there (a build tree, or an image before its install step): for the standard
+       * path, try the source tree's copy. A path the administrator chose is never replaced.
+       * Failing that, it is an error only for a spec that needs it. */
+      if (strcmp (path, RH_SECCOMP_DEFAULT_PROFILE) == 0)
+        fallback = build_tree_profile ();
       if (fallback == NULL || read_trusted (fallback, &text, &len, &ferr) < 0)
         {
           s->default_profile_error = rh_xstrdup (rerr.msg);
@@ -469,7 +471,7 @@ load_default_profile (struct rh_seccomp_policy *s, rh_error *err)
   if (prof == NULL)
     return rh_error_set (err, EINVAL, "policy key seccomp.default_profile: %s: invalid JSON at line %d column %d: %s",
                          path, jerr.line, jerr.column, jerr.text);
-  where = rh_xasprintf ("policy key seccomp.default_profile: %s", path);
+  where = rh_xasprintf ("policy key seccomp.default_profile: %s: profile", path);
   if (rh_seccomp_check_profile (prof, where, err) < 0)
     return -1;
   s->default_profile_json = steal_pointer (&prof);
@@ -730,8 +732,8 @@ rh_seccomp_merge (json_t *profile, const struct rh_seccomp_policy *sp, const str
         {
           _cleanup_free_ char *list = join_names (gone);
           if (items[i].client_idx >= 0)
-            rh_log_info (log, "seccomp: linux.seccomp.syscalls[%zd] (%s) no longer applies to %s: a stricter rule "
-                              "decides it first", items[i].client_idx, rule_action (items[i].rule), list);
+            rh_log_info (log, "seccomp: linux.seccomp.syscalls[%zd] (%s) no longer applies to %s: an earlier rule, "
+                              "at least as strict, decides it for every argument", items[i].client_idx, rule_action (items[i].rule), list);
           else
             rh_log_debug (log, "seccomp: policy rule for %s is covered by a stricter client rule", list);
         }

@@ -692,7 +692,9 @@ do_exec (struct rh_cli *c, const struct rh_cli_env *env, const struct scan *s, r
     {
       /* runc reads everything from process.json and ignores the inline flags and command. */
       push_flag (c, "process", process);
-      decide (c, "mapped --process to runsc --process");
+      free (x->process_file);
+      x->process_file = rh_xstrdup (process);
+      decide (c, "mapped --process to runsc --process (a copy filtered by the capability policy)");
       if (inline_count)
         decide (c, "ignored %zu inline process flag(s): --process gives the whole process (as in runc)",
                 inline_count);
@@ -1130,6 +1132,7 @@ rh_cli_free (struct rh_cli *c)
   rh_strv_free (c->sub_args);
   rh_strv_free (c->decisions);
   rh_strv_free (c->own_argv);
+  free (c->exec.process_file);
   rh_strv_free (c->exec.args);
   free (c->exec.cwd);
   rh_strv_free (c->exec.env);

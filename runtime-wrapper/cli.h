@@ -55,9 +55,11 @@ struct rh_cli_env
   bool stdin_is_tty;  /* exec --tty without --console-socket needs a terminal on stdin */
 };
 
-/* exec's inline process description (without --process). */
+/* exec's process: the --process file, or the inline description. */
 struct rh_cli_exec
 {
+  char *process_file; /* --process FILE as given, or NULL. sub_args holds "--process=FILE";
+                       * main replaces it with a filtered copy (the capability policy). */
   char **args;  /* the command, when exec_synth_process */
   char *cwd;
   char **env;

@@ -365,10 +365,15 @@ check_hook (struct report *r, const struct rh_cmd_env *env)
 
   fix = rh_xasprintf ("reinstall runsc-host (it ships runsc-host-hook), or set hook_path in %s",
                       policy_file (env));
-  if (path == NULL || !is_exec_file (path))
+  if (path == NULL)
     {
-      report (r, CHECK_FAIL, "hook", fix, "%s: %s", path ? path : "hook_path is not set",
-              path ? (access (path, F_OK) == 0 ? "not an executable file" : strerror (errno)) : "");
+      report (r, CHECK_FAIL, "hook", fix, "hook_path is not set");
+      return;
+    }
+  if (!is_exec_file (path))
+    {
+      report (r, CHECK_FAIL, "hook", fix, "%s: %s", path,
+              access (path, F_OK) == 0 ? "not an executable file" : strerror (errno));
       return;
     }
   report (r, CHECK_OK, "hook", NULL, "%s", path);
@@ -597,7 +602,7 @@ check_docker (struct report *r, const struct rh_cmd_env *env, const struct check
   json_t *rt;
   json_error_t jerr;
   size_t len;
-  int good = 0;
+  int good = 0, bad = 0;
   rh_error err = { 0 };
 
   fix = rh_xasprintf ("add \"runtimes\": {\"runsc-host\": {\"path\": \"%s\"}} to %s and restart dockerd "
@@ -640,10 +645,10 @@ check_docker (struct report *r, const struct rh_cmd_env *env, const struct check
         {
           report (r, CHECK_FAIL, "dockerd", fix, "%s: runtime \"%s\" has path %s, which is not this runsc-host (%s)",
                   file, name, path ? path : "(unset)", env->self_exe);
-          good = -1000;
+          bad++;
         }
     }
-  if (good == 0)
+  if (good == 0 && bad == 0)
     report (r, missing, "dockerd", fix, "%s registers no runtime that runs runsc-host%s", file,
             alias ? " (alias mode: docker's default runtime runc is runsc-host)" : "");
   def = json_object_get (root, "default-runtime");

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "caps_exec.h"
 #include "cleanup.h"
 #include "cli.h"
 #include "commands.h"
@@ -255,17 +256,42 @@ container_bundle (char *const *state_argv, char **bundle, rh_error *err)
   return 0;
 }
 
-/* exec --tty in the inline form: build the process runc would run (the container's process
- * with the inline overrides, terminal: true) into a memfd, and return its fd. The memfd is
+/* Hand a process.json to runsc through a memfd, read back as /proc/self/fd/N. The memfd is
  * deliberately not close-on-exec: runsc (and the copy of itself that `exec --detach` starts)
- * opens it as /proc/self/fd/N. */
+ * opens it by that path. It is sealed once written, so nothing that shares the fd can change
+ * the checked process between this check and runsc's read. */
 static int
-synth_exec_process (const struct rh_cli *cli, char *const *rargv, size_t sub_at, int *fd_out, rh_error *err)
+process_memfd (const char *text, int *fd_out, rh_error *err)
+{
+  _cleanup_close_ int fd = memfd_create ("runsc-host-exec-process", MFD_ALLOW_SEALING);
+
+  if (fd < 0)
+    return rh_error_sys (err, errno, "memfd_create");
+  for (size_t off = 0, n = strlen (text); off < n;)
+    {
+      ssize_t w = write (fd, text + off, n - off);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        return rh_error_sys (err, errno, "write process.json to memfd");
+      off += (size_t) w;
+    }
+  if (fcntl (fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+    return rh_error_sys (err, errno, "seal the process.json memfd");
+  *fd_out = rh_steal_fd (&fd);
+  return 0;
+}
+
+/* exec --tty in the inline form: build the process runc would run (the container's process
+ * with the inline overrides, terminal: true), filtered by the capability policy like any exec'd
+ * process, and return it as JSON text. */
+static int
+synth_exec_process (const struct rh_cli *cli, const struct rh_policy *policy, const struct rh_logger *log,
+                    char *const *rargv, size_t sub_at, char **text_out, rh_error *err)
 {
   _cleanup_strv_ char **sargv = NULL;
-  _cleanup_free_ char *bundle = NULL, *config = NULL, *text = NULL, *text_out = NULL;
+  _cleanup_free_ char *bundle = NULL, *config = NULL, *text = NULL;
   _cleanup_json_ json_t *spec = NULL, *proc = NULL;
-  _cleanup_close_ int fd = -1;
   json_error_t jerr;
   size_t len;
 
@@ -284,22 +310,51 @@ synth_exec_process (const struct rh_cli *cli, char *const *rargv, size_t sub_at,
     return rh_error_set (err, EINVAL, "exec --tty: %s: %s", config, jerr.text);
   if (rh_cli_exec_process (json_object_get (spec, "process"), cli, &proc, err) < 0)
     return rh_error_prefix (err, "exec --tty: %s", config);
-  text_out = json_dumps (proc, JSON_COMPACT);
-  if (text_out == NULL)
+  /* The container's process was trimmed at create, under the policy of that time; this one
+   * runs under today's. */
+  if (rh_caps_filter_process (proc, policy, log, err) < 0)
+    return rh_error_prefix (err, "exec --tty: %s", config);
+  *text_out = json_dumps (proc, JSON_COMPACT);
+  if (*text_out == NULL)
     return rh_error_set (err, ENOMEM, "exec --tty: cannot serialise the process");
-  fd = memfd_create ("runsc-host-exec-process", 0);
-  if (fd < 0)
-    return rh_error_sys (err, errno, "exec --tty: memfd_create");
-  for (size_t off = 0, n = strlen (text_out); off < n;)
+  return 0;
+}
+
+/* exec under the capability policy (docs/cli.md, "Exec-time policy"). runsc gives an exec'd
+ * process exactly the capabilities its process.json or --cap flags list, not the container's
+ * trimmed set, so each form is checked here:
+ *   --process FILE   read (size-capped), filtered, and passed on as a sealed memfd;
+ *   inline --tty     the synthesised process, filtered the same way;
+ *   inline --cap X   refused when X is dropped by policy;
+ *   inline, no --cap runsc reuses the container's own capabilities, trimmed at create.
+ * *flag_out is the "--process=/proc/self/fd/N" argument for runsc, or NULL. */
+static int
+prepare_exec (const struct rh_cli *cli, const struct rh_policy *policy, const struct rh_logger *log,
+              char *const *rargv, size_t sub_at, char **flag_out, rh_error *err)
+{
+  _cleanup_free_ char *text = NULL, *filtered = NULL;
+  size_t len;
+  int fd;
+
+  *flag_out = NULL;
+  if (cli->exec.process_file)
     {
-      ssize_t w = write (fd, text_out + off, n - off);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w <= 0)
-        return rh_error_sys (err, errno, "exec --tty: write process.json");
-      off += (size_t) w;
+      if (rh_read_file_capped (cli->exec.process_file, RH_EXEC_PROCESS_MAX_BYTES, &text, &len, err) < 0
+          || rh_caps_filter_process_text (text, len, policy, log, &filtered, err) < 0)
+        return rh_error_prefix (err, "exec --process %s", cli->exec.process_file);
     }
-  *fd_out = rh_steal_fd (&fd);
+  else
+    {
+      if (rh_caps_check_exec_caps (cli->exec.caps, policy, err) < 0)
+        return -1;
+      if (!cli->exec_synth_process)
+        return 0;
+      if (synth_exec_process (cli, policy, log, rargv, sub_at, &filtered, err) < 0)
+        return -1;
+    }
+  if (process_memfd (filtered, &fd, err) < 0)
+    return rh_error_prefix (err, "exec");
+  *flag_out = rh_xasprintf ("--process=/proc/self/fd/%d", fd);
   return 0;
 }
 
@@ -335,7 +390,7 @@ main (int argc, char **argv)
   struct rh_logger log = RH_LOGGER_INIT;
   struct rh_cli cli;
   struct rh_policy *policy = NULL;
-  _cleanup_free_ char *platform = NULL;
+  _cleanup_free_ char *platform = NULL, *process_flag = NULL;
   _cleanup_strv_ char **rargv = NULL;
   char cwd[PATH_MAX];
   struct rh_cli_env env = { .cwd = getcwd (cwd, sizeof cwd), .stdin_is_tty = isatty (STDIN_FILENO) == 1 };
@@ -439,22 +494,35 @@ main (int argc, char **argv)
   for (char **p = cli.global_args; p && *p; p++)
     rh_strv_push (&rargv, *p);
   sub_at = rh_strv_len (rargv);
-  for (char **p = cli.sub_args; p && *p; p++)
+  if (cli.cmd == RH_CLI_EXEC && prepare_exec (&cli, policy, &log, rargv, sub_at, &process_flag, &err) < 0)
     {
-      rh_strv_push (&rargv, *p);
-      if (p == cli.sub_args && cli.exec_synth_process)
-        {
-          int fd;
-          _cleanup_free_ char *flag = NULL;
-          if (synth_exec_process (&cli, rargv, sub_at, &fd, &err) < 0)
-            {
-              rh_log_error (&log, "%s", err.msg);
-              goto out;
-            }
-          flag = rh_xasprintf ("--process=/proc/self/fd/%d", fd);
-          rh_strv_push (&rargv, flag);
-        }
+      rh_log_error (&log, "%s", err.msg);
+      goto out;
     }
+  {
+    bool placed = process_flag == NULL;
+    for (char **p = cli.sub_args, **end = NULL; p && *p; p++)
+      {
+        if (end == NULL && strcmp (*p, "--") == 0)
+          end = p;
+        /* exec --process FILE: runsc reads the filtered copy, never FILE itself. */
+        if (end == NULL && process_flag && cli.exec.process_file && rh_str_has_prefix (*p, "--process="))
+          {
+            rh_strv_push (&rargv, process_flag);
+            placed = true;
+            continue;
+          }
+        rh_strv_push (&rargv, *p);
+        if (p == cli.sub_args && process_flag && cli.exec_synth_process)
+          rh_strv_push (&rargv, process_flag), placed = true;
+      }
+    /* Fail closed: runsc must never run the unfiltered process. */
+    if (!placed)
+      {
+        rh_log_error (&log, "exec: internal error: no --process argument to replace with the filtered process");
+        goto out;
+      }
+  }
 
   switch (cli.cmd)
     {

@@ -99,6 +99,9 @@ find_alias_dir (char out[PATH_MAX], char target[PATH_MAX])
   if (realpath (rel, out) == NULL)
     die ("runtime directory %s: %s (reinstall runsc-host: it provides %s/runc)", rel, strerror (errno),
          rel);
+  /* It becomes a PATH entry: a ':' would split it into two, neither of them ours. */
+  if (strchr (out, ':') != NULL)
+    die ("runtime directory %s contains ':' and cannot be put in PATH; install elsewhere", out);
 
   /* Check the one thing the runc shim will run. Failing here, in `start`, gives the user a
    * clear error instead of a runc shim that silently falls back to a `runc` found later in

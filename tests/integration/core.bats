@@ -244,7 +244,7 @@ run_with_protected_mount ()
   rh_task_wait_gone_or_stopped "$id"
   run rh_ctr tasks delete "$id"
   echo "$output"
-  rh_assert_contains "$output" "42" # ctr prints the exit status it collected
+  rh_assert_contains "$output" "exit with non-zero exit code 42" # the TERM trap ran
   rh_ctr containers delete "$id"
   rh_assert_nothing_running "$id"
   [ ! -e "$(rh_bundle_dir "$id")" ]

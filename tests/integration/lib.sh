@@ -56,6 +56,8 @@
 #                        (RH_CTRD_SOCK), cri disabled, RUNSC_HOST_CONFIG=RH_POLICY and the built
 #                        shim dir first on PATH in its environment; waits until it answers.
 #                        Extra config: put TOML in RH_CONTAINERD_EXTRA_TOML before calling.
+#                        RH_POLICY= (empty) before calling: no RUNSC_HOST_CONFIG, so
+#                        runsc-host uses /etc/runsc-host/config.json or its embedded default.
 #                        Log: RH_CTRD_LOG (printed when it does not come up).
 #   rh_containerd_stop   Kill our tasks, delete our containers, stop containerd and our shims.
 #   rh_ctr ARGS...       ctr with our --address and -n RH_NS (bounded by RH_CTR_TIMEOUT, 120 s).
@@ -71,15 +73,29 @@
 #                        Build (cached across files in RH_IMAGE_CACHE) a busybox-static image
 #                        and import it; its reference is $(rh_image_ref NAME). The first call
 #                        with NAME=busybox sets RH_IMAGE. The tarball ($(rh_image_tar NAME)) is
-#                        both an OCI image layout and a `docker load` archive.
+#                        an OCI image layout (index.json, oci-layout, blobs/sha256/...); its one
+#                        layer is an uncompressed tar of the rootfs.
 #   rh_image_ref NAME    Print the image reference (rh.local/NAME:latest).
 #   rh_image_tar NAME [OPTS]  Build if needed and print the tarball path (no import).
+#
+# Bundles (calling the built runsc-host directly, as the runc shim would)
+#   rh_bundle_make DIR [JQ-FILTER [JQ-OPTION...]]  DIR/rootfs from the busybox image and
+#                        DIR/config.json (ctr's default spec, args ["true"], no network
+#                        namespace) with JQ-FILTER applied, e.g.
+#                        rh_bundle_make "$b" '.mounts += [{...$src...}]' --arg src /x
+#   rh_bundle_dir ID     Path of the bundle containerd made for task ID (while it exists).
+#
+# Assertions (print expected and actual to stderr, return 1 on mismatch)
+#   rh_assert_contains TEXT NEEDLE / rh_refute_contains TEXT NEEDLE
+#   rh_assert_nothing_running ID  No task, no container and no runsc process for ID.
 #
 # TEE socket
 #   rh_tee_socket_start  Make sure a real listening Unix socket exists at
 #                        RH_TEE_SOCKET=/run/container_launcher/teeserver.sock (a socat stand-in
 #                        answering HTTP 200), shared between concurrent test files under a lock
-#                        with a user count; pushes rh_tee_socket_stop.
+#                        with a user count; pushes rh_tee_socket_stop. When the harness
+#                        creates /run/container_launcher it also puts a stand-in token file
+#                        RH_TEE_TOKEN (attestation_verifier_claims_token) beside the socket.
 #   rh_tee_socket_stop   Drop our use; the last user removes only what the harness created.
 
 : "${RH_BUILD_DIR:=/work/main/build}"
@@ -254,7 +270,8 @@ rh_teardown ()
     rh__cleanup_run
     # Whatever a test did not clean: containerd (if a test started it without pushing), mounts.
     rh__unmount_under "$RH_TMP"
-    rm -rf --one-file-system "$RH_TMP" 2>/dev/null || rm -rf "$RH_TMP"
+    # --one-file-system: never follow a mount that could not be removed into the host's files.
+    rm -rf --one-file-system "$RH_TMP" 2>/dev/null || rh_log "could not remove all of $RH_TMP"
   fi
   if [[ -n ${RH_NETNS:-} ]] && ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$RH_NETNS"; then
     rh__netns_delete
@@ -272,13 +289,16 @@ rh_reap_stale ()
     pid=$(sed -n 's/^declare -g RH_OWNER_PID="\([0-9]*\)"$/\1/p' "$envf")
     [[ -n $pid ]] || continue
     kill -0 "$pid" 2>/dev/null && continue
-    rh_log "reaping stale test run $(dirname "$envf") (owner pid $pid is gone)"
     (
+      # One reaper per stale run, even when several test files start at once.
+      flock -n 8 || exit 0
+      [[ -f $envf ]] || exit 0
+      rh_log "reaping stale test run $(dirname "$envf") (owner pid $pid is gone)"
       set +e
       # shellcheck disable=SC1090
       source <(grep '^declare ' "$envf")
       rh_teardown
-    )
+    ) 8<"$envf"
   done
   # Namespaces named by this harness whose owner is gone and that hold no process.
   for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^rh-[a-z0-9]+-[0-9]+$'); do
@@ -340,7 +360,7 @@ rh_policy_write_raw ()
 # Put back the last good policy (teardown must be able to run `runsc-host delete`).
 rh__policy_restore ()
 {
-  [[ -f $RH_TMP/policy.good.json ]] && cp "$RH_TMP/policy.good.json" "$RH_POLICY"
+  [[ -n ${RH_POLICY:-} && -f $RH_TMP/policy.good.json ]] && cp "$RH_TMP/policy.good.json" "$RH_POLICY"
   return 0
 }
 
@@ -351,7 +371,14 @@ rh_containerd_start ()
 {
   local d=$RH_CTRD_DIR
   mkdir -p "$d/root" "$d/state"
-  [[ -f ${RH_POLICY:-} ]] || rh_policy_write || return 1
+  # RUNSC_HOST_CONFIG reaches runsc-host through containerd -> shim -> runsc-host. An empty
+  # RH_POLICY means: no override, runsc-host uses /etc/runsc-host/config.json or its embedded
+  # default (the demo does this).
+  local policy_env=(env -u RUNSC_HOST_CONFIG)
+  if [[ -n ${RH_POLICY:-} ]]; then
+    [[ -f $RH_POLICY ]] || rh_policy_write || return 1
+    policy_env=(env "RUNSC_HOST_CONFIG=$RH_POLICY")
+  fi
   cat >"$RH_CTRD_CONFIG" <<EOF
 # Written by tests/integration/lib.sh for test run $RH_NAME.
 version = 2
@@ -388,7 +415,7 @@ EOF
   # nsenter --net only: containerd (and the shims and runsc it starts) live in our netns but
   # keep the host's mount namespace, so /sys/fs/cgroup stays visible to runsc.
   # Close fd 3 so bats does not wait for this background process.
-  RUNSC_HOST_CONFIG=$RH_POLICY PATH="$RH_BUILD_DIR/shim:$PATH" CONTAINERD_SNAPSHOTTER=native \
+  "${policy_env[@]}" PATH="$RH_BUILD_DIR/shim:$PATH" CONTAINERD_SNAPSHOTTER=native \
     nsenter --net="/run/netns/$RH_NETNS" \
     containerd --root "$d/root" --state "$d/state" --address "$RH_CTRD_SOCK" \
     --config "$RH_CTRD_CONFIG" </dev/null >"$RH_CTRD_LOG" 2>&1 3>&- &
@@ -560,7 +587,7 @@ rh_image_tar ()
 
 rh__image_pack ()
 {
-  local out=$1 name=$2 busybox=$3 expose=$4 env=$5 cmd=$6
+  local out=$1 name=$2 busybox=$3 expose_lines=$4 env_lines=$5 cmd_lines=$6
   local w
   w=$(mktemp -d "$RH_IMAGE_CACHE/build.XXXXXX") || return 1
   local r=$w/rootfs
@@ -590,7 +617,8 @@ rh__image_pack ()
   ls=$(stat -c %s "$w/layer.tar")
   mv "$w/layer.tar" "$w/oci/blobs/sha256/$ld"
 
-  jq -n --arg diff "sha256:$ld" --arg expose "$expose" --arg env "$env" --arg cmd "$cmd" '
+  jq -n --arg diff "sha256:$ld" --arg expose "$expose_lines" --arg env "$env_lines" \
+    --arg cmd "$cmd_lines" '
     def lines: split("\n") | map(select(length > 0));
     {
       created: "1970-01-01T00:00:00Z",

@@ -13,7 +13,8 @@
 #                        (so /etc/docker is never read nor written). Storage driver: overlay2,
 #                        else vfs (RH_DOCKER_STORAGE overrides). Its environment's PATH is the
 #                        caller's: for alias mode, put the alias dir first when calling.
-#                        Sets RH_SKIP_REASON when dockerd or the client is missing.
+#                        Sets RH_SKIP_REASON when dockerd or the client is missing, or when
+#                        dockerd does not start here at all (with its first error line).
 #   rh_docker_stop       Remove our containers and volumes, stop dockerd, kill leftover shims.
 #   rh_docker ARGS...    /usr/bin/docker (the 20.10 client, never /usr/local/bin/docker) on our
 #                        socket, bounded by RH_CTR_TIMEOUT.
@@ -129,9 +130,14 @@ rh_docker_start ()
     rh_log "dockerd did not come up with storage driver $driver; its log ($RH_DOCKER_LOG):"
     sed 's/^/#   /' "$RH_DOCKER_LOG" | tail -n 20 >&2
     rh__dockerd_kill
-    rm -rf "$RH_DOCKER_DIR/data" "$RH_DOCKER_DIR/exec"
+    rh__unmount_under "$RH_DOCKER_DIR"
+    rm -rf "$RH_DOCKER_DIR/data" "$RH_DOCKER_DIR/exec" || true
   done
-  return 1
+  # dockerd does not start at all: an environment problem (kernel, cgroups), not runsc-host's,
+  # since dockerd does not run any runtime before it answers. Skip, saying why.
+  RH_SKIP_REASON="dockerd does not start on this host (storage drivers tried: ${drivers[*]}): $(grep -m1 -iE 'level=(fatal|error)|failed' "$RH_DOCKER_LOG" | cut -c1-200)"
+  export RH_SKIP_REASON
+  return 0
 }
 
 rh__dockerd_kill ()
@@ -140,14 +146,14 @@ rh__dockerd_kill ()
   pid=$(rh__dockerd_pid)
   [[ -n $pid ]] || return 0
   if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null
+    kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < 150; i++)); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
-    kill -KILL "$pid" 2>/dev/null
+    kill -KILL "$pid" 2>/dev/null || true
   fi
-  wait "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null || true
   rm -f "$RH_DOCKER_DIR/dockerd.pid.launch"
   return 0
 }

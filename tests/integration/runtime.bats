@@ -93,6 +93,7 @@ tee_mount ()
   echo "$output"
   [ "$status" -eq 7 ]
   rh_assert_contains "$output" "ran in"
+  rh_refute_contains "$output" "ran in $(uname -r)" # gVisor's kernel, not the host's
   rh_assert_nothing_running "$id"
 }
 
@@ -102,8 +103,11 @@ tee_mount ()
   shim_run -d "$RH_IMAGE" "$id" sleep 300
   [ -n "$(rh_runsc_pids "$id")" ]
   pid=$(pgrep -f -- "containerd-shim-runc-v2 -namespace $RH_NS -id $id( |\$)")
-  [ -n "$pid" ]
-  kill -KILL $pid
+  [ -n "$pid" ] && [ "$(echo "$pid" | wc -l)" -eq 1 ]
+  kill -KILL "$pid"
+  # A shim killed this way leaves its ttrpc socket (/run/containerd/s/sha256(address/ns/id)),
+  # which containerd does not remove: ours to clean.
+  rh_cleanup_push rm -f "/run/containerd/s/$(printf '%s' "$RH_CTRD_SOCK/$RH_NS/$id" | sha256sum | cut -d' ' -f1)"
   # containerd notices, runs `containerd-shim-runsc-host-v1 ... delete`, which must reach
   # `runsc-host delete --force` through the shim's runc link.
   for ((i = 0; i < 100; i++)); do

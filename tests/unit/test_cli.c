@@ -102,6 +102,12 @@ static const struct tcase cases[] = {
     V ("exec", "--process", "/p.json", "--detach", "--pid-file", "/pf", "--console-socket", "/s", "c1"),
     V ("exec", "--pid-file=/pf", "--console-socket=/s", "--process=/p.json", "--detach", "--", "c1"),
     .want_cmd = RH_CLI_EXEC },
+  /* [execcaps] runsc gets a copy of the process filtered by the capability policy (main.c); one
+   * --process reaches main, the last one given (as Go's flag package keeps the last). */
+  { "exec_process_filtered", V ("exec", "--process=/p.json", "c1"), V ("exec", "--process=/p.json", "--", "c1"),
+    .want_decision = "filtered by the capability policy" },
+  { "exec_process_last_wins", V ("exec", "-p", "/a.json", "--process", "/b.json", "c1"),
+    V ("exec", "--process=/b.json", "--", "c1") },
   { "exec_process_short", V ("exec", "-p", "/p.json", "-d", "c1"),
     V ("exec", "--process=/p.json", "--detach", "--", "c1") },
   { "exec_process_ignores_inline", V ("exec", "-p", "/p.json", "-e", "A=1", "--no-new-privs", "c1", "sh"),

@@ -61,6 +61,11 @@ refused (enum gate_http_method m, const char *path, const char *body, int status
 
   if (got != status)
     fail_msg ("%s: got %d, want %d (%s)", body ? body : path, got, status, got == 200 ? "" : ref.reason);
+  if (got == 200)
+    {
+      gate_api_call_free (&call);
+      return;
+    }
   if (reason_part && strstr (ref.reason, reason_part) == NULL)
     fail_msg ("reason \"%s\" lacks \"%s\"", ref.reason, reason_part);
   assert_int_equal (ref.denied, status == 403);

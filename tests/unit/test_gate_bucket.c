@@ -97,6 +97,19 @@ test_tiny_rate (void **state)
   assert_true (gate_bucket_wait (&b, 0.0) > 9999.0);
 }
 
+static void
+test_refund (void **state)
+{
+  struct gate_bucket b;
+  double ra;
+
+  gate_bucket_init (&b, 1.0, 2, 0.0);
+  assert_true (gate_bucket_take2 (&b, NULL, 0.0, &ra));
+  gate_bucket_refund (&b);
+  gate_bucket_refund (&b); /* never above burst */
+  assert_true (b.tokens == 2.0);
+}
+
 int
 main (void)
 {
@@ -104,6 +117,7 @@ main (void)
     cmocka_unit_test (test_burst_then_rate),     cmocka_unit_test (test_bound_over_window),
     cmocka_unit_test (test_never_above_burst),   cmocka_unit_test (test_take2_all_or_nothing),
     cmocka_unit_test (test_clock_backwards),     cmocka_unit_test (test_tiny_rate),
+    cmocka_unit_test (test_refund),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

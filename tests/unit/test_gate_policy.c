@@ -205,6 +205,47 @@ test_rewrite (void **state)
   rh_policy_free (p);
 }
 
+/* gate.allowed_bind_sources: with the gate on (--host-uds=open), bind sources outside the list
+ * are stripped (or denied), wherever they point. */
+static void
+test_bind_allowlist (void **state)
+{
+  rh_error err = { 0 };
+  struct rh_policy *p = parse ("/run/runsc-host", "{\"enabled\": true, \"allowed_bind_sources\": [\"/srv//vol/\", \"/etc/hosts\"]}",
+                               &err);
+  struct rh_rewrite_ctx ctx = { .policy = p, .container_id = "c1", .bundle = "/srv/vol/bundle" };
+  _cleanup_json_ json_t *spec = NULL;
+  json_t *mounts;
+
+  assert_non_null (p);
+  assert_string_equal (p->gate.allowed_bind_sources[0], "/srv/vol");
+  spec = json_loads ("{\"mounts\": ["
+                     "{\"destination\": \"/a\", \"type\": \"bind\", \"source\": \"/srv/vol/a\"},"
+                     "{\"destination\": \"/b\", \"type\": \"none\", \"source\": \"/srv/other\", \"options\": [\"rbind\"]},"
+                     "{\"destination\": \"/c\", \"type\": \"bind\", \"source\": \"/srv/vol/../other\"},"
+                     "{\"destination\": \"/d\", \"type\": \"bind\", \"source\": \"data\"},"
+                     "{\"destination\": \"/etc/hosts\", \"type\": \"bind\", \"source\": \"/etc/hosts\"},"
+                     "{\"destination\": \"/tmp\", \"type\": \"tmpfs\", \"source\": \"tmpfs\"}]}",
+                     0, NULL);
+  assert_int_equal (rh_gate_rewrite (spec, &ctx, &err), 0);
+  mounts = json_object_get (spec, "mounts");
+  assert_int_equal (json_array_size (mounts), 5);
+  assert_string_equal (json_string_value (json_object_get (json_array_get (mounts, 0), "destination")), "/a");
+  assert_string_equal (json_string_value (json_object_get (json_array_get (mounts, 1), "destination")), "/d");
+  assert_string_equal (json_string_value (json_object_get (json_array_get (mounts, 2), "destination")), "/etc/hosts");
+  assert_string_equal (json_string_value (json_object_get (json_array_get (mounts, 3), "destination")), "/tmp");
+  assert_string_equal (json_string_value (json_object_get (json_array_get (mounts, 4), "destination")),
+                       "/run/container_launcher");
+  /* deny mode: the create fails and says why. */
+  p->mount_action = RH_MOUNT_DENY;
+  json_decref (spec);
+  spec = json_loads ("{\"mounts\": [{\"destination\": \"/b\", \"type\": \"bind\", \"source\": \"/run/dbus\"}]}", 0, NULL);
+  assert_int_equal (rh_gate_rewrite (spec, &ctx, &err), -1);
+  assert_non_null (strstr (err.msg, "mount of /run/dbus denied by policy (gate.allowed_bind_sources)"));
+  rh_policy_free (p);
+  expect_error ("{\"allowed_bind_sources\": [\"srv\"]}", "policy key gate.allowed_bind_sources[0]: path srv is not absolute");
+}
+
 /* The wrapper's side for real: prepare starts the daemon (detached), creates the socket; stats
  * answer; release removes it; release again is fine; the daemon dies on SIGTERM. */
 static void
@@ -254,6 +295,7 @@ test_prepare_release (void **state)
   assert_string_equal (json_string_value (json_object_get (resp, "policy_sha256")), p->sha256);
   json_decref (req);
   json_decref (resp);
+  resp = NULL;
   req = json_pack ("{s:s, s:s}", "op", "stats", "id", "nope");
   assert_int_equal (rh_gate_control_call (&p->gate, req, &resp, &err), -1);
   assert_non_null (strstr (err.msg, "no gate socket for container nope"));
@@ -291,7 +333,7 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_defaults), cmocka_unit_test (test_errors),          cmocka_unit_test (test_ids),
-    cmocka_unit_test (test_rewrite),  cmocka_unit_test (test_prepare_release),
+    cmocka_unit_test (test_rewrite),  cmocka_unit_test (test_bind_allowlist), cmocka_unit_test (test_prepare_release),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

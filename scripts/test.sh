@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Quick start, command 2: install dependencies, build ./build, run every test through ctest
+# (unit tests, fuzz corpus replays, and, as root, the integration tests against real containerd,
+# runsc, iptables and dockerd in private network namespaces). Exits with ctest's status; the
+# last line printed is ctest's summary ("N% tests passed, M tests failed out of K").
+#
+#   sudo ./scripts/test.sh                 everything
+#   sudo ./scripts/test.sh -L unit         extra arguments go to ctest (-L label, -R regex, -E ...)
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+build=${RH_BUILD:-$root/build}
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "test: not root: the integration tests will be skipped (run: sudo ./scripts/test.sh)" >&2
+  ./scripts/deps.sh || true
+else
+  ./scripts/deps.sh
+fi
+
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE="${RH_BUILD_TYPE:-RelWithDebInfo}"
+cmake --build "$build" -j "$(nproc)"
+
+log=$build/ctest.log
+status=0
+# Unit and fuzz tests run in parallel; the integration tests are RUN_SERIAL in their ctest
+# properties (each starts its own containerd or dockerd and they share the machine).
+ctest --test-dir "$build" --output-on-failure -j "$(nproc)" "$@" 2>&1 | tee "$log" ||
+  status=${PIPESTATUS[0]}
+
+# ctest prints its failure list and timing after the summary; repeat the summary as the last line.
+summary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1 || true)
+echo
+if [[ -n $summary ]]; then
+  echo "$summary"
+else
+  echo "ctest printed no summary (exit status $status); see $log"
+  ((status != 0)) || status=1
+fi
+exit "$status"

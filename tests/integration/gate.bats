@@ -1,0 +1,267 @@
+#!/usr/bin/env bats
+# [gate] The attestation gate (issue 7) through real containerd, runsc-host and gVisor.
+#
+# Upstream is a STAND-IN for the Confidential Space TEE server (tests/integration/standin_tee.py:
+# the real one needs a TPM and Google). It speaks the documented API and counts every call it
+# serves, which is how these tests see what reached "the attestation service".
+#
+# The workload side runs INSIDE gVisor: a static test client (tests/integration/gate_client.c;
+# busybox nc and wget cannot talk to a Unix socket) is bind-mounted at /gate and run with
+# `ctr task exec` against /run/container_launcher/teeserver.sock, the path the launcher uses.
+# The gate daemon is started by runsc-host itself on the first `create`, as in production.
+#
+# Test policy: sandbox_rate 0.5/s with burst 3, client_timeout_ms 5000, max_body_bytes 4096.
+
+load lib.sh
+load lib_gate.sh
+
+setup_file ()
+{
+  rh_setup_env gate
+  [[ -z $RH_SKIP_REASON ]] || return 0
+  rh_require_binary "$RUNSC_HOST"
+  rh_require_binary "$RH_GATE"
+  rh_netns_create
+  gate_build_client
+  gate_standin_start
+  gate_policy_write
+  rh_cleanup_push gate_daemon_stop
+  rh_containerd_start
+  rh_image_build busybox
+  export A B
+  A=$(rh_cid a)
+  B=$(rh_cid b)
+  gate_start "$A"
+  gate_start "$B"
+}
+
+teardown_file ()
+{
+  rh_teardown
+}
+
+setup ()
+{
+  rh_skip_if_unavailable
+}
+
+teardown ()
+{
+  [[ -z ${RH_TMP:-} ]] || cp "$RH_TMP/policy.good.json" "$RH_POLICY" 2>/dev/null || true
+}
+
+# The count of "status CODE N" in gate-client output (0 when absent).
+count_of ()
+{
+  awk -v s="$2" '$1 == "status" && $2 == s {print $3; f=1} END {if (!f) print 0}' <<<"$1"
+}
+
+jwt_payload ()
+{
+  local p
+  p=$(cut -d. -f2 <<<"$1" | tr '_-' '/+')
+  while ((${#p} % 4)); do p+="="; done
+  base64 -d <<<"$p"
+}
+
+@test "a workload inside gVisor gets a token through the gate (from the stand-in upstream)" {
+  local before after token
+  before=$(gate_upstream_calls token_post)
+  run gate_exec "$A" /gate/gate-client -v -a https://allowed.example "$GATE_SOCK"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  rh_assert_contains "$output" "status 200 1"
+  token=$(awk '$1 == "first" && $2 == "200" {print $3}' <<<"$output")
+  run jwt_payload "$token"
+  echo "token payload: $output"
+  [ "$(jq -r .aud <<<"$output")" = "https://allowed.example" ]
+  rh_assert_contains "$(jq -r .iss <<<"$output")" "stand-in"
+  after=$(gate_upstream_calls token_post)
+  [ "$after" -eq $((before + 1)) ]
+  # The workload sees its gate socket where the launcher's would be, and nothing else there.
+  run gate_exec "$A" ls /run/container_launcher
+  [ "$output" = "teeserver.sock" ]
+  # Host side: the socket lives in the sandbox's own directory, created by runsc-host create.
+  [ -S "$GATE_SOCKET_DIR/$A/teeserver.sock" ]
+}
+
+@test "1,000 identical requests from the workload cost exactly 1 upstream call" {
+  local before after
+  before=$(gate_upstream_calls token_post)
+  run gate_exec "$A" /gate/gate-client -n 1000 -a https://cached.example "$GATE_SOCK"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(count_of "$output" 200)" -eq 1000 ]
+  after=$(gate_upstream_calls token_post)
+  echo "stand-in token calls: before $before, after $after"
+  [ "$after" -eq $((before + 1)) ]
+}
+
+@test "a flood of nonce requests is held to the bucket's bound and the workload sees 429s" {
+  local c0 c1 t0 t1 n200 n429 calls bound
+  c0=$(gate_upstream_calls token_post)
+  t0=$(date +%s.%N)
+  run gate_exec "$A" /gate/gate-client -n 300 -N -a https://flood.example "$GATE_SOCK"
+  t1=$(date +%s.%N)
+  c1=$(gate_upstream_calls token_post)
+  echo "$output"
+  n200=$(count_of "$output" 200)
+  n429=$(count_of "$output" 429)
+  calls=$((c1 - c0))
+  # Over T seconds a bucket of burst 3 and rate 0.5/s lets at most 3 + 0.5 T calls through.
+  bound=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%d", 3 + 0.5 * (b - a)}')
+  echo "upstream calls $calls (bound $bound over $(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}') s), 200s $n200, 429s $n429"
+  [ "$n429" -gt 0 ]
+  [ $((n200 + n429)) -eq 300 ]
+  [ "$calls" -eq "$n200" ]
+  [ "$calls" -le "$bound" ]
+  rh_assert_contains "$output" "retry_after"
+  # The refusal names the policy keys.
+  run gate_exec "$A" /gate/gate-client -v -N -a https://flood.example "$GATE_SOCK"
+  rh_assert_contains "$output" "first 429 runsc-host-gate: rate limited: this sandbox's attestation budget is spent (gate.sandbox_rate 0.5/s, gate.sandbox_burst 3)"
+}
+
+@test "an audience or token type outside the allow-list gets a 403 with the reason, and no upstream call" {
+  local before
+  before=$(gate_upstream_calls total)
+  run gate_exec "$A" /gate/gate-client -v -a https://evil.example "$GATE_SOCK"
+  echo "$output"
+  rh_assert_contains "$output" 'first 403 runsc-host-gate: audience "https://evil.example" is not allowed by policy (gate.allowed_audiences)'
+  run gate_exec "$A" /gate/gate-client -v -a https://allowed.example -t AWS_PRINCIPALTAGS "$GATE_SOCK"
+  echo "$output"
+  rh_assert_contains "$output" 'first 403 runsc-host-gate: token_type "AWS_PRINCIPALTAGS" is not allowed by policy (gate.allowed_token_types)'
+  # Unknown fields are refused by the gate itself, as upstream would (400), at no cost.
+  run gate_exec "$A" /gate/gate-client -v -d '{"audience":"https://allowed.example","token_type":"OIDC","x":1}' "$GATE_SOCK"
+  rh_assert_contains "$output" 'first 400 runsc-host-gate: unknown field "x"'
+  [ "$(gate_upstream_calls total)" -eq "$before" ]
+}
+
+@test "malformed HTTP, oversized bodies and slowloris clients get their errors while other sandboxes are served" {
+  local slow_pid
+  # Five slowloris connections from sandbox A: one byte every 300 ms, never done in time.
+  gate_exec "$A" sh -c "printf 'GET /v1/token HTTP/1.1\r\nHost: x\r\n\r\n' >/tmp/req
+    for i in 1 2 3 4 5; do /gate/gate-client --raw --slow 300 $GATE_SOCK </tmp/req >/tmp/slow.\$i & done
+    wait; cat /tmp/slow.*" >"$RH_TMP/slow.out" 2>&1 &
+  slow_pid=$!
+  sleep 1
+  # Meanwhile sandbox B is served (its own budget, a fresh audience: a real upstream call).
+  run gate_exec "$B" /gate/gate-client -v -a https://other.example "$GATE_SOCK"
+  echo "B: $output"
+  rh_assert_contains "$output" "status 200 1"
+  kill -0 "$slow_pid" # the slowloris clients were still connected while B was served
+  # Malformed request line / header, and a body over gate.max_body_bytes (4096).
+  run gate_exec "$A" sh -c "printf 'GET /v1/token HTTP/1.1\r\nHost x\r\n\r\n' | /gate/gate-client --raw $GATE_SOCK"
+  echo "malformed: $output"
+  rh_assert_contains "$output" "HTTP/1.1 400 Bad Request"
+  run gate_exec "$A" sh -c "body=\$(head -c 5000 /dev/zero | tr '\\000' a)
+    printf 'POST /v1/token HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n%s' \"\$body\" | /gate/gate-client --raw $GATE_SOCK"
+  echo "oversized: $output"
+  rh_assert_contains "$output" "HTTP/1.1 413 Content Too Large"
+  wait "$slow_pid" || true
+  run cat "$RH_TMP/slow.out"
+  echo "slowloris: $output"
+  [ "$(grep -c 'HTTP/1.1 408 Request Timeout' <<<"$output")" -eq 5 ]
+  rh_assert_contains "$output" "request not received within gate.client_timeout_ms (5000 ms)"
+  # And B is still served afterwards (from cache now).
+  run gate_exec "$B" /gate/gate-client -a https://other.example "$GATE_SOCK"
+  rh_assert_contains "$output" "status 200 1"
+}
+
+@test "runsc-host gate stats shows each sandbox's counters as text and JSON" {
+  run "$RUNSC_HOST" gate stats
+  echo "$output"
+  [ "$status" -eq 0 ]
+  rh_assert_contains "$output" "SANDBOX"
+  rh_assert_contains "$output" "UPSTREAM_CALLS"
+  rh_assert_contains "$output" "$A"
+  rh_assert_contains "$output" "$B"
+  run "$RUNSC_HOST" gate stats "$A" --format json
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(jq '.sandboxes | length' <<<"$output")" -eq 1 ]
+  [ "$(jq -r '.sandboxes[0].id' <<<"$output")" = "$A" ]
+  [ "$(jq '.sandboxes[0].cache_hits' <<<"$output")" -ge 999 ]
+  [ "$(jq '.sandboxes[0].limited' <<<"$output")" -ge 1 ]
+  [ "$(jq '.sandboxes[0].denied' <<<"$output")" -eq 2 ]
+  [ "$(jq '.sandboxes[0].bad_requests' <<<"$output")" -ge 8 ]
+  # The gate's count of upstream calls is the stand-in's own count.
+  run "$RUNSC_HOST" gate stats --format json
+  [ "$(jq '.total.upstream_calls' <<<"$output")" -eq "$(gate_upstream_calls total)" ]
+  run "$RUNSC_HOST" gate stats no-such-container
+  [ "$status" -eq 1 ]
+  rh_assert_contains "$output" "no gate socket for container no-such-container"
+}
+
+@test "a broken or missing upstream gives the workload 502/503, and the gate keeps serving" {
+  local i
+  run gate_exec "$B" /gate/gate-client -v -N -a standin:garbage "$GATE_SOCK"
+  echo "$output"
+  rh_assert_contains "$output" "first 502 runsc-host-gate: malformed answer from the attestation service"
+  run gate_exec "$B" /gate/gate-client -v -N -a standin:close "$GATE_SOCK"
+  rh_assert_contains "$output" "first 502"
+  gate_standin_stop
+  run gate_exec "$B" /gate/gate-client -v -N -a https://allowed.example "$GATE_SOCK"
+  echo "$output"
+  rh_assert_contains "$output" "first 503 runsc-host-gate: attestation service unavailable"
+  rh_assert_contains "$output" "retry_after 1"
+  gate_standin_start
+  # Back: B gets a token again (retrying on 429, as Retry-After says, while its budget refills).
+  for ((i = 0; i < 10; i++)); do
+    run gate_exec "$B" /gate/gate-client -v -N -a https://allowed.example "$GATE_SOCK"
+    [[ $output == *"status 429"* ]] || break
+    sleep 1
+  done
+  echo "$output"
+  rh_assert_contains "$output" "status 200 1"
+  [ "$(gate_upstream_calls token_post)" -ge 1 ]
+}
+
+@test "deleting a container removes its gate socket" {
+  [ -S "$GATE_SOCKET_DIR/$B/teeserver.sock" ]
+  rh_container_cleanup "$B"
+  [ ! -e "$GATE_SOCKET_DIR/$B" ]
+  run "$RUNSC_HOST" gate stats "$B"
+  rh_assert_contains "$output" "no gate socket for container $B"
+}
+
+@test "--host-uds=open reaches host sockets under any bind mount, unless gate.allowed_bind_sources excludes it" {
+  local id
+  mkdir -p "$RH_TMP/vol"
+  setsid socat "UNIX-LISTEN:$RH_TMP/vol/other.sock,fork" SYSTEM:'echo HELLO-FROM-A-HOST-SOCKET' \
+    </dev/null >/dev/null 2>&1 3>&- &
+  echo $! >"$RH_TMP/vol.pid"
+  rh_cleanup_push "kill \$(cat '$RH_TMP/vol.pid') 2>/dev/null"
+  for ((i = 0; i < 50; i++)); do [ -S "$RH_TMP/vol/other.sock" ] && break; sleep 0.1; done
+  # Documented exposure: with the gate on and no allow-list, the sandbox connects to it.
+  id=$(rh_cid uds1)
+  run rh_run --mount "type=bind,src=$RH_TMP/gatebin,dst=/gate,options=rbind:ro" \
+    --mount "type=bind,src=$RH_TMP/vol,dst=/vol,options=rbind" "$RH_IMAGE" "$id" \
+    sh -c 'echo x | /gate/gate-client --raw /vol/other.sock'
+  echo "no allow-list: $output"
+  rh_assert_contains "$output" "HELLO-FROM-A-HOST-SOCKET"
+  # Mitigation: only the listed sources may be bind-mounted; the volume is stripped, the gate
+  # still works.
+  gate_policy_write ".gate.allowed_bind_sources = [\"$RH_TMP/gatebin\", \"/etc/hosts\", \"/etc/resolv.conf\"]"
+  id=$(rh_cid uds2)
+  run rh_run --mount "type=bind,src=$RH_TMP/gatebin,dst=/gate,options=rbind:ro" \
+    --mount "type=bind,src=$RH_TMP/vol,dst=/vol,options=rbind" "$RH_IMAGE" "$id" \
+    sh -c 'ls /vol 2>&1; echo x | /gate/gate-client --raw /vol/other.sock 2>&1; /gate/gate-client -a https://allowed.example '"$GATE_SOCK"
+  echo "allow-list: $output"
+  rh_refute_contains "$output" "HELLO-FROM-A-HOST-SOCKET"
+  rh_assert_contains "$output" "status 200 1"
+}
+
+@test "with the gate disabled the socket is absent inside the container" {
+  local id
+  gate_policy_write '.gate.enabled = false'
+  rh_tee_socket_start
+  id=$(rh_cid off)
+  # Even a client that asks for the real TEE directory gets nothing there (as in [core]).
+  run rh_run --mount "type=bind,src=$RH_TEE_DIR,dst=$RH_TEE_DIR,options=rbind:ro" "$RH_IMAGE" "$id" \
+    sh -c "ls -la /run/container_launcher 2>&1; test -e $GATE_SOCK && echo SOCKET PRESENT; exit 0"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  rh_assert_contains "$output" "No such file or directory"
+  rh_refute_contains "$output" "SOCKET PRESENT"
+  [ ! -e "$GATE_SOCKET_DIR/$id" ]
+}
