@@ -305,7 +305,7 @@ synth_exec_process (const struct rh_cli *cli, const struct rh_policy *policy, co
   config = rh_xasprintf ("%s/config.json", bundle);
   if (rh_read_file_capped (config, RH_SPEC_MAX_BYTES, &text, &len, err) < 0)
     return rh_error_prefix (err, "exec --tty");
-  spec = json_loadb (text, len, 0, &jerr);
+  spec = json_loadb (text, len, JSON_REJECT_DUPLICATES, &jerr);
   if (spec == NULL)
     return rh_error_set (err, EINVAL, "exec --tty: %s: %s", config, jerr.text);
   if (rh_cli_exec_process (json_object_get (spec, "process"), cli, &proc, err) < 0)
