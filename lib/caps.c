@@ -4,10 +4,12 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
 
+#include "caps_exec.h"
 #include "cleanup.h"
 #include "paths.h"
 #include "policy.h"
@@ -15,6 +17,15 @@
 #include "util.h"
 
 static const char *const cap_sets[] = { "bounding", "effective", "inheritable", "permitted", "ambient", NULL };
+
+/* The fields this module governs, at each level. runsc reads the spec with Go's encoding/json,
+ * which also takes "Capabilities" or "NOnewprivileges" for them (the last spelling wins): such a
+ * twin would undo the rewrite, so any non-canonical spelling is refused (rh_json_check_go_keys). */
+static const char *const spec_fields[] = { "process", "linux", NULL };
+static const char *const process_fields[] = { "capabilities", "noNewPrivileges", NULL };
+static const char *const linux_fields[] = { "resources", NULL };
+static const char *const resources_fields[] = { "devices", NULL };
+static const char *const devrule_fields[] = { "allow", "type", "major", "minor", "access", NULL };
 
 static bool
 is_absent (json_t *v)
@@ -146,9 +157,17 @@ rh_caps_rewrite_process (json_t *process, const struct rh_policy *policy, const 
 
   if (!json_is_object (process))
     return rh_error_set (err, EINVAL, "%s: expected an object", where);
+  if (rh_json_check_go_keys (process, where, process_fields, err) < 0)
+    return -1;
   caps = json_object_get (process, "capabilities");
   if (!is_absent (caps) && !json_is_object (caps))
     return rh_error_set (err, EINVAL, "%s.capabilities: expected an object", where);
+  if (json_is_object (caps))
+    {
+      _cleanup_free_ char *w = rh_xasprintf ("%s.capabilities", where);
+      if (rh_json_check_go_keys (caps, w, cap_sets, err) < 0)
+        return -1;
+    }
   for (const char *const *set = cap_sets; !is_absent (caps) && *set; set++)
     {
       json_t *arr = json_object_get (caps, *set);
@@ -246,6 +265,13 @@ parse_devrule (json_t *r, size_t idx, struct devrule *d, rh_error *err)
   memset (d, 0, sizeof *d);
   if (!json_is_object (r))
     return rh_error_set (err, EINVAL, "linux.resources.devices[%zu]: expected an object", idx);
+  if (err != NULL)
+    {
+      char where[64];
+      snprintf (where, sizeof where, "linux.resources.devices[%zu]", idx);
+      if (rh_json_check_go_keys (r, where, devrule_fields, err) < 0)
+        return -1;
+    }
   if (!is_absent (allow) && !json_is_boolean (allow))
     return rh_error_set (err, EINVAL, "linux.resources.devices[%zu].allow: expected true or false", idx);
   if (!is_absent (type) && !json_is_string (type))
@@ -313,11 +339,15 @@ tame_device_rules (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err
     return 0;
   if (!json_is_object (lnx))
     return rh_error_set (err, EINVAL, "linux: expected an object");
+  if (rh_json_check_go_keys (lnx, "linux", linux_fields, err) < 0)
+    return -1;
   res = json_object_get (lnx, "resources");
   if (is_absent (res))
     return 0;
   if (!json_is_object (res))
     return rh_error_set (err, EINVAL, "linux.resources: expected an object");
+  if (rh_json_check_go_keys (res, "linux.resources", resources_fields, err) < 0)
+    return -1;
   rules = json_object_get (res, "devices");
   if (is_absent (rules))
     return 0;
@@ -356,9 +386,12 @@ tame_device_rules (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err
                         ctx->policy->protected_devices[g]);
           goto out;
         }
-      prot = rh_xrealloc (prot, (nprot + n + 1) * sizeof *prot);
-      memcpy (prot + nprot, nodes, n * sizeof *nodes);
-      nprot += n;
+      if (n > 0)
+        {
+          prot = rh_xrealloc (prot, (nprot + n) * sizeof *prot);
+          memcpy (prot + nprot, nodes, n * sizeof *nodes);
+          nprot += n;
+        }
       free (nodes); /* the paths now belong to prot */
     }
 
@@ -400,6 +433,8 @@ rh_caps_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
 {
   json_t *process = json_object_get (spec, "process");
 
+  if (rh_json_check_go_keys (spec, "spec", spec_fields, err) < 0)
+    return -1;
   if (!is_absent (process) && rh_caps_rewrite_process (process, ctx->policy, ctx->log, "process", err) < 0)
     return -1;
   return tame_device_rules (spec, ctx, err);

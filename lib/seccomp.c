@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "caps_exec.h"
 #include "cleanup.h"
 #include "fsutil.h"
 #include "policy.h"
@@ -37,6 +38,16 @@ static const struct
   { "SCMP_ACT_TRAP", 2 },         { "SCMP_ACT_ERRNO", 3 }, { "SCMP_ACT_NOTIFY", 4 },
   { "SCMP_ACT_TRACE", 5 },        { "SCMP_ACT_LOG", 6 },  { "SCMP_ACT_ALLOW", 7 },
 };
+
+/* The fields runsc reads at each level. Go's encoding/json also takes "Seccomp", "ACTION" or
+ * "Names" for them (the last spelling wins), so a twin key could swap the action or the names
+ * of a rule after the merge has judged it: any non-canonical spelling is refused. */
+static const char *const spec_fields[] = { "linux", NULL };
+static const char *const linux_fields[] = { "seccomp", NULL };
+static const char *const profile_fields[] = { "defaultAction", "defaultErrnoRet", "architectures", "flags",
+                                              "listenerPath", "listenerMetadata", "syscalls", NULL };
+static const char *const rule_fields[] = { "names", "action", "errnoRet", "args", NULL };
+static const char *const arg_fields[] = { "index", "value", "valueTwo", "op", NULL };
 
 static const char *const operators[] = { "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",        "SCMP_CMP_EQ",
                                          "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ", NULL };
@@ -133,6 +144,13 @@ is_absent (json_t *v)
 /* ---- checking a profile (client's or our default) ---- */
 
 static int
+check_go_keys (json_t *obj, const char *where, const char *sub, const char *const *fields, rh_error *err)
+{
+  _cleanup_free_ char *w = rh_xasprintf ("%s.%s", where, sub);
+  return rh_json_check_go_keys (obj, w, fields, err);
+}
+
+static int
 check_uint (json_t *v, const char *where, size_t i, const char *key, bool required, rh_error *err)
 {
   if (is_absent (v) && !required)
@@ -160,6 +178,9 @@ check_args (json_t *args, const char *where, size_t i, rh_error *err)
 
       if (!json_is_object (a))
         return rh_error_set (err, EINVAL, "%s.syscalls[%zu].args[%zu]: expected an object", where, i, j);
+      snprintf (key, sizeof key, "syscalls[%zu].args[%zu]", i, j);
+      if (check_go_keys (a, where, key, arg_fields, err) < 0)
+        return -1;
       /* runsc accepts index 6 and fails later; the kernel passes six arguments (0-5). */
       if (!json_is_integer (idx) || json_integer_value (idx) < 0 || json_integer_value (idx) > 5)
         return rh_error_set (err, EINVAL, "%s.syscalls[%zu].args[%zu].index: expected an integer from 0 to 5",
@@ -186,6 +207,8 @@ rh_seccomp_check_profile (json_t *profile, const char *where, rh_error *err)
 
   if (!json_is_object (profile))
     return rh_error_set (err, EINVAL, "%s: expected an object", where);
+  if (rh_json_check_go_keys (profile, where, profile_fields, err) < 0)
+    return -1;
   da = json_object_get (profile, "defaultAction");
   if (!is_plain_string (da) || rh_seccomp_action_rank (json_string_value (da)) < 0)
     return rh_error_set (err, EINVAL, "%s.defaultAction: expected an OCI action (SCMP_ACT_ERRNO, ...)", where);
@@ -213,9 +236,13 @@ rh_seccomp_check_profile (json_t *profile, const char *where, rh_error *err)
       json_t *names = json_object_get (rule, "names");
       json_t *action = json_object_get (rule, "action");
       json_t *name;
+      char key[48];
 
       if (!json_is_object (rule))
         return rh_error_set (err, EINVAL, "%s.syscalls[%zu]: expected an object", where, i);
+      snprintf (key, sizeof key, "syscalls[%zu]", i);
+      if (check_go_keys (rule, where, key, rule_fields, err) < 0)
+        return -1;
       if (!json_is_array (names))
         return rh_error_set (err, EINVAL, "%s.syscalls[%zu].names: expected an array of strings", where, i);
       json_array_foreach (names, j, name)
@@ -688,7 +715,8 @@ rh_seccomp_merge (json_t *profile, const struct rh_seccomp_policy *sp, const str
           _cleanup_free_ char *k = name_key (json_string_value (name), rkey);
           json_object_set_new (ours_keys, k, json_true ());
         }
-      items[n] = (struct item) { json_incref (rule), rh_seccomp_action_rank (rule_action (rule)), n, -1 };
+      /* A copy: the spec must not share objects with the policy. */
+      items[n] = (struct item) { json_deep_copy (rule), rh_seccomp_action_rank (rule_action (rule)), n, -1 };
       n++;
     }
   json_array_foreach (sys, i, rule)
@@ -776,8 +804,12 @@ rh_seccomp_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *er
   json_t *lnx = json_object_get (spec, "linux");
   json_t *prof;
 
+  if (rh_json_check_go_keys (spec, "spec", spec_fields, err) < 0)
+    return -1;
   if (!is_absent (lnx) && !json_is_object (lnx))
     return rh_error_set (err, EINVAL, "linux: expected an object");
+  if (json_is_object (lnx) && rh_json_check_go_keys (lnx, "linux", linux_fields, err) < 0)
+    return -1;
   prof = json_object_get (lnx, "seccomp");
   if (is_absent (prof))
     {

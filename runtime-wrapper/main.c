@@ -334,7 +334,7 @@ prepare_exec (const struct rh_cli *cli, const struct rh_policy *policy, const st
 {
   _cleanup_free_ char *text = NULL, *filtered = NULL;
   size_t len;
-  int fd;
+  int fd = -1;
 
   *flag_out = NULL;
   if (cli->exec.process_file)
