@@ -31,11 +31,13 @@ bench_raw_wrapper
 # deletes them one by one).
 kill_all_tasks ()
 {
-  local id
+  local id pids=()
   for id in $(rh_ctr tasks list -q 2>/dev/null); do
     rh_ctr tasks kill -s SIGKILL "$id" >/dev/null 2>&1 &
+    pids+=($!)
   done
-  wait
+  # Only these: a bare `wait` would also wait for containerd, a background job of this shell.
+  ((${#pids[@]} == 0)) || wait "${pids[@]}"
   sleep 2
 }
 rh_cleanup_push kill_all_tasks
