@@ -127,6 +127,56 @@ bench_warm ()
   done
 }
 
+# bench_cpu_interleave BATCHES N CSV LABEL "COMMAND"...: CPU time (task-clock: user + system
+# of the process and everything it execs) per call, from `perf stat -r N COMMAND`, BATCHES times
+# per label, interleaved; rows "label,batch,usec,0". COMMAND is split on blanks (no quoting;
+# use `env VAR=value cmd ...` for an environment). CPU time is far less disturbed than wall time
+# by other load on a shared machine. Needs perf; without it, logs a note and does nothing.
+bench_cpu_interleave ()
+{
+  local batches=${1:?} n=${2:?} csv=${3:?} b k i labels=() cmds=() ms
+  shift 3
+  command -v perf >/dev/null || { rh_log "perf not installed: CPU-time figures skipped"; return 0; }
+  while (($#)); do
+    labels+=("$1")
+    cmds+=("$2")
+    shift 2
+  done
+  for ((b = 0; b < batches; b++)); do
+    for ((k = 0; k < ${#labels[@]}; k++)); do
+      i=$(((k + b) % ${#labels[@]}))
+      # shellcheck disable=SC2086
+      ms=$(perf stat -x, -e task-clock -r "$n" ${cmds[$i]} 2>&1 >/dev/null | awk -F, '$3 == "task-clock" {print $1}')
+      printf '%s,%d,%s,0\n' "${labels[$i]}" "$b" "$(awk -v m="$ms" 'BEGIN {printf "%.0f", m * 1000}')" >>"$csv"
+    done
+  done
+}
+
+# bench_subreaper OUT: a program that runs its arguments as a child subreaper and reaps every
+# orphan (runsc's sandbox outlives `runsc create`; unreaped, it stays a zombie that `runsc
+# delete` waits on for seconds). containerd's shim does the same for real containers.
+bench_subreaper ()
+{
+  local out=${1:?}
+  cat >"$out.c" <<'SRC'
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main (int argc, char **argv) {
+  int st, rc = 127;
+  pid_t child, w;
+  (void) argc;
+  prctl (PR_SET_CHILD_SUBREAPER, 1);
+  child = fork ();
+  if (child == 0) { execvp (argv[1], argv + 1); _exit (127); }
+  while ((w = wait (&st)) > 0)
+    if (w == child) rc = WIFEXITED (st) ? WEXITSTATUS (st) : 128 + WTERMSIG (st);
+  return rc;
+}
+SRC
+  cc -O2 -o "$out" "$out.c"
+}
+
 # bench_env_wrapper OUT VAR VALUE TARGET: a compiled wrapper that sets VAR=VALUE and execs
 # TARGET (used to give one runsc-host variant its own policy through RUNSC_HOST_CONFIG).
 bench_env_wrapper ()

@@ -28,16 +28,27 @@ run_with ()
 v_raw () { run_with "$BENCH_RAW" raw "$1"; }
 v_host () { run_with "$RUNSC_HOST" host "$1"; }
 v_runc () { run_with "$BENCH_RUNC" runc "$1"; }
-# runsc-host with nothing for the hook to do (no egress deny list, no ports): separates the
-# wrapper's own cost from the hook's iptables work.
-jq '.egress.deny = [] | .ports.static = []' "$RH_POLICY" >"$RH_TMP/policy-nohook.json"
+# runsc-host without the hook's work: no egress deny list, no ports, and hook_path a static
+# program that exits 0. What is left is the wrapper itself and what its rewritten spec costs runsc.
+printf 'int main (void) { return 0; }\n' | cc -O2 -static -x c -o "$RH_TMP/static-true" -
+jq --arg t "$RH_TMP/static-true" '.egress.deny = [] | .ports.static = [] | .hook_path = $t' "$RH_POLICY" \
+  >"$RH_TMP/policy-nohook.json"
 bench_env_wrapper "$RH_TMP/runsc-host-nohook" RUNSC_HOST_CONFIG "$RH_TMP/policy-nohook.json" "$RUNSC_HOST"
 v_nohook () { run_with "$RH_TMP/runsc-host-nohook" nohook "$1"; }
 
 # Warm-up (image unpack into the snapshotter, page cache, platform probe cache): not recorded.
 # A variant whose warm-up fails is left out and the result says so.
 variants=()
-bench_warm raw-runsc v_raw runsc-host v_host runsc-host-no-rules v_nohook runc v_runc
+# Optional: the same with a second build (bench/proposals/build-alt.sh), its own hook too.
+alt=()
+if [[ -n ${BENCH_ALT_BUILD_DIR:-} ]]; then
+  jq --arg h "$BENCH_ALT_BUILD_DIR/hooks/runsc-host-hook" '.hook_path = $h' "$RH_POLICY" >"$RH_TMP/policy-alt.json"
+  bench_env_wrapper "$RH_TMP/runsc-host-alt" RUNSC_HOST_CONFIG "$RH_TMP/policy-alt.json" \
+    "$BENCH_ALT_BUILD_DIR/runtime-wrapper/runsc-host"
+  v_alt () { run_with "$RH_TMP/runsc-host-alt" alt "$1"; }
+  alt=(runsc-host-alt v_alt)
+fi
+bench_warm raw-runsc v_raw runsc-host v_host runsc-host-nohook v_nohook "${alt[@]}" runc v_runc
 bench_interleave "$ROUNDS" "$BENCH_CSV" "${variants[@]}"
 
 {
@@ -45,6 +56,9 @@ bench_interleave "$ROUNDS" "$BENCH_CSV" "${variants[@]}"
   echo "### Lifecycle through containerd: \`ctr run --rm --net-host busybox true\`"
   echo
   echo "Command: \`bench/lifecycle.sh $ROUNDS\`; $ROUNDS interleaved rounds; raw runsc = \`$RH_RUNSC $BENCH_RAW_FLAGS\`."
+  echo "runsc-host-nohook: policy with an empty egress deny list, no ports, and hook_path a static program that exits 0 (the wrapper and the rewritten spec, without the hook's work)."
+  [[ -z ${BENCH_ALT_BUILD_DIR:-} ]] || echo "runsc-host-alt: the build in $BENCH_ALT_BUILD_DIR (bench/proposals/build-alt.sh: no OpenSSL, static), with its own hook."
+  echo "Variants with their own policy (no-rules, alt) go through a compiled wrapper that sets RUNSC_HOST_CONFIG: one extra exec per runtime call, against them."
   echo "Load after the run: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
   bench_table "$BENCH_CSV" raw-runsc

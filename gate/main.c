@@ -354,6 +354,11 @@ main (int argc, char **argv)
       usage (stderr);
       return 2;
     }
+  /* A daemon that lives as long as the VM must not pin whatever its starter left open (a shell's
+   * pipes, a shim's fds): keep stdio and the ready pipe, close the rest. */
+  if (o.ready_fd > 3)
+    close_range (3, (unsigned) o.ready_fd - 1, 0);
+  close_range (o.ready_fd >= 3 ? (unsigned) o.ready_fd + 1 : 3, ~0U, 0);
   umask (077);
   if (load_policy (&o, &policy, &err) < 0)
     {

@@ -20,6 +20,7 @@
 
 #include "error.h"
 #include "log.h"
+#include "spec_keys.h" /* rh_json_check_go_keys, the key-spelling guard */
 
 struct rh_policy;
 
@@ -28,8 +29,8 @@ struct rh_policy;
 
 /* Apply the capability drop-list (p->caps.drop) to all five sets of an OCI process object and
  * force noNewPrivileges when p->caps.no_new_privileges; log at info what changed. Hostile input:
- * a wrong type, or a key that runsc would read as a governed field under another spelling, is an
- * error naming the field ("process.capabilities.bounding: ..."). Idempotent. */
+ * a wrong type, or a key that runsc would read as an OCI field under another spelling, is an
+ * error naming the key ("process.capabilities.Bounding: refused: ..."). Idempotent. */
 int rh_caps_filter_process (json_t *process, const struct rh_policy *p, const struct rh_logger *log, rh_error *err);
 
 /* The same on process.json text (len bytes, need not be NUL-terminated): parse (duplicate keys
@@ -40,9 +41,5 @@ int rh_caps_filter_process_text (const char *text, size_t len, const struct rh_p
 /* Inline `exec --cap CAP` flags (NULL-terminated, may be NULL): refuse the first one the policy
  * drops, in any spelling libcap reads. */
 int rh_caps_check_exec_caps (char *const *caps, const struct rh_policy *p, rh_error *err);
-
-/* Refuse a key of obj that Go's encoding/json would match to one of fields (canonical names,
- * NULL-terminated) without being spelled exactly so. where names obj in the error. */
-int rh_json_check_go_keys (json_t *obj, const char *where, const char *const *fields, rh_error *err);
 
 #endif

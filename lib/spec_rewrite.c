@@ -18,6 +18,7 @@
 #include "gate_policy.h"
 #include "hookspec.h"
 #include "seccomp.h"
+#include "spec_keys.h"
 #include "util.h"
 
 /* ---- the protected set, in the forms the checks compare against ---- */
@@ -790,6 +791,11 @@ rh_spec_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
 
   if (!json_is_object (spec))
     return rh_error_set (err, EINVAL, "spec: expected a JSON object");
+  /* Before any modifier: each one looks its keys up exactly, while runsc (Go) also takes
+   * "Mounts" or "mounſ" for "mounts", the last spelling winning. A twin would let runsc run a
+   * spec that no modifier saw (spec_keys.h). */
+  if (rh_spec_check_keys (spec, err) < 0)
+    return -1;
   for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
     if (steps[i].fn (spec, ctx, err) < 0)
       return -1;

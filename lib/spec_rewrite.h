@@ -1,7 +1,10 @@
 /* The spec rewrite: a pure function from (OCI spec tree, policy, resolver) to a rewritten tree
  * or an error. It runs on create/run/restore only.
  *
- * Modifiers run in a fixed order; each is small and tested on its own:
+ * First the key-spelling check (spec_keys.h): a key that runsc (Go's encoding/json, which
+ * matches keys case-insensitively) would read as an OCI field without it being spelled so is
+ * refused, so every modifier below sees the same spec as runsc. Then modifiers run in a fixed
+ * order; each is small and tested on its own:
  *   root       refuse a rootfs that is, or contains, a protected path
  *   mounts     strip/deny bind mounts that touch protected paths   (paths.c)
  *   devices    strip protected devices and their cgroup allow rules

@@ -81,6 +81,11 @@ jwt_payload ()
   # The workload sees its gate socket where the launcher's would be, and nothing else there.
   run gate_exec "$A" ls /run/container_launcher
   [ "$output" = "teeserver.sock" ]
+  # A workload running as an unprivileged user reaches it too (cached answer: no new call).
+  run gate_exec --user 65534 "$A" /gate/gate-client -a https://allowed.example "$GATE_SOCK"
+  echo "as nobody: $output"
+  rh_assert_contains "$output" "status 200 1"
+  [ "$(gate_upstream_calls token_post)" -eq "$after" ]
   # Host side: the socket lives in the sandbox's own directory, created by runsc-host create.
   [ -S "$GATE_SOCKET_DIR/$A/teeserver.sock" ]
 }
@@ -92,6 +97,16 @@ jwt_payload ()
   echo "$output"
   [ "$status" -eq 0 ]
   [ "$(count_of "$output" 200)" -eq 1000 ]
+  after=$(gate_upstream_calls token_post)
+  echo "stand-in token calls: before $before, after $after"
+  [ "$after" -eq $((before + 1)) ]
+  # Concurrent too: 4 clients x 250 while the first call takes 0.5 s upstream (the others wait
+  # for it instead of making their own).
+  before=$after
+  run gate_exec "$A" sh -c "for i in 1 2 3 4; do /gate/gate-client -n 250 -a standin:delay $GATE_SOCK >/tmp/c.\$i & done
+    wait; cat /tmp/c.1 /tmp/c.2 /tmp/c.3 /tmp/c.4"
+  echo "$output"
+  [ "$(grep -c '^status 200 250$' <<<"$output")" -eq 4 ]
   after=$(gate_upstream_calls token_post)
   echo "stand-in token calls: before $before, after $after"
   [ "$after" -eq $((before + 1)) ]
@@ -214,6 +229,26 @@ jwt_payload ()
   echo "$output"
   rh_assert_contains "$output" "status 200 1"
   [ "$(gate_upstream_calls token_post)" -ge 1 ]
+}
+
+@test "a restarted gate daemon serves the sandboxes that were already running" {
+  local pid id i
+  pid=$(gate_daemon_pid)
+  kill -TERM "$pid"
+  for ((i = 0; i < 50; i++)); do [ -S "$GATE_CONTROL" ] || break; sleep 0.1; done
+  [ ! -S "$GATE_CONTROL" ]
+  run gate_exec "$A" /gate/gate-client -a https://allowed.example "$GATE_SOCK"
+  echo "daemon down: $output"
+  rh_assert_contains "$output" "errors 1"
+  # The next create starts a daemon again; it puts a listening socket back in every sandbox's
+  # directory, which running sandboxes see through their directory bind mount.
+  id=$(rh_cid restart)
+  run rh_run "$RH_IMAGE" "$id" true
+  [ "$status" -eq 0 ]
+  [ "$(gate_daemon_pid)" != "$pid" ]
+  run gate_exec "$A" /gate/gate-client -v -a https://allowed.example "$GATE_SOCK"
+  echo "daemon back: $output"
+  rh_assert_contains "$output" "status 200 1"
 }
 
 @test "deleting a container removes its gate socket" {

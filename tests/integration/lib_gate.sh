@@ -16,7 +16,7 @@
 #                          GATE_SOCKET_DIR.
 #   gate_daemon_stop       Stop the gate daemon the wrapper started (found through its control
 #                          socket), if any. Pushed by gate_standin_start.
-#   gate_exec ID CMD...    Run CMD inside container ID (ctr task exec with a fresh exec id).
+#   gate_exec [--user U] ID CMD...  Run CMD inside container ID (ctr task exec, fresh exec id).
 #   GATE_SOCK              The socket path inside containers.
 
 GATE_SOCK=/run/container_launcher/teeserver.sock
@@ -76,7 +76,7 @@ gate_policy_write ()
                sandbox_rate: 0.5, sandbox_burst: 3, global_rate: 20, global_burst: 40,
                allowed_audiences: [\"https://allowed.example\", \"https://cached.example\",
                                    \"https://other.example\", \"https://flood.example\",
-                                   \"standin:garbage\", \"standin:close\"],
+                                   \"standin:garbage\", \"standin:close\", \"standin:delay\"],
                allowed_token_types: [\"OIDC\", \"PKI\"],
                max_body_bytes: 4096, client_timeout_ms: 5000, upstream_timeout_ms: 2000}
     | $extra"
@@ -106,10 +106,15 @@ gate_daemon_stop ()
 
 gate_exec ()
 {
-  local id=${1:?usage: gate_exec ID CMD...}
+  local opts=()
+  while [[ ${1:-} == --* ]]; do
+    opts+=("$1" "$2")
+    shift 2
+  done
+  local id=${1:?usage: gate_exec [--user U] ID CMD...}
   shift
   GATE_EXEC_N=$((${GATE_EXEC_N:-0} + 1))
-  rh_ctr tasks exec --exec-id "gx$$-$GATE_EXEC_N-$RANDOM" "$id" "$@"
+  rh_ctr tasks exec "${opts[@]}" --exec-id "gx$$-$GATE_EXEC_N-$RANDOM" "$id" "$@"
 }
 
 # Start a long-running container with the test client mounted at /gate.

@@ -15,8 +15,8 @@ and issuer. Every request that reaches a handler is counted; the counts are writ
 
 Audiences starting with "standin:" make it misbehave on purpose, to test the gate's handling
 of a broken upstream: standin:garbage (malformed HTTP answer), standin:close (closes without
-answering), standin:slow (answers after --slow seconds), standin:noexp (token without exp),
-standin:500 (server error).
+answering), standin:slow (answers after --slow seconds), standin:delay (answers after 0.5 s),
+standin:noexp (token without exp), standin:500 (server error).
 """
 import argparse
 import base64
@@ -105,6 +105,8 @@ class Handler(BaseHTTPRequestHandler):
             return True
         if kind == "slow":
             time.sleep(self.server.slow)
+        if kind == "delay":
+            time.sleep(0.5)
         if kind == "500":
             self.reply(500, "stand-in: simulated attestation service failure")
             return True

@@ -268,6 +268,16 @@ static const struct bad_case bad_cases[] = {
   { "set_upper", "{\"capabilities\": {\"Bounding\": [\"CAP_SYS_ADMIN\"]}}",
     "process.capabilities.Bounding: refused: runsc would read this key as \"bounding\"" },
   { "set_ambient_upper", "{\"capabilities\": {\"AMBIENT\": []}}", "process.capabilities.AMBIENT: refused" },
+  /* [gokeys] The whole process is checked, not only the fields the capability policy governs:
+   * a twin of args, user or rlimits would also run something other than what was checked. */
+  { "args_upper", "{\"args\": [\"true\"], \"Args\": [\"sh\"]}",
+    "process.Args: refused: runsc would read this key as \"args\"" },
+  { "user_uid_upper", "{\"user\": {\"uid\": 1000, \"UID\": 0}}",
+    "process.user.UID: refused: runsc would read this key as \"uid\"" },
+  { "rlimit_type_upper", "{\"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"Type\": \"RLIMIT_NPROC\"}]}",
+    "process.rlimits[0].Type: refused" },
+  { "non_ascii_unknown", "{\"caf\xc3\xa9\": 1}", "process.caf\xc3\xa9: refused: the key has the non-ASCII "
+                                                "character U+00E9" },
 };
 
 static void
@@ -300,7 +310,7 @@ static void
 test_unrelated_keys_kept (void **state)
 {
   struct rh_policy *p = policy_with ("true");
-  _cleanup_json_ json_t *proc = parse ("{\"Args\": [\"sh\"], \"capabilities2\": 1, \"capabilitie\": 2, "
+  _cleanup_json_ json_t *proc = parse ("{\"args\": [\"sh\"], \"capabilities2\": 1, \"capabilitie\": 2, "
                                        "\"capabilities\": {\"bounding\": [], \"boundings\": 3}}");
   rh_error err;
 

@@ -246,13 +246,47 @@ test_bind_allowlist (void **state)
   expect_error ("{\"allowed_bind_sources\": [\"srv\"]}", "policy key gate.allowed_bind_sources[0]: path srv is not absolute");
 }
 
+static char unit_dir[] = "/tmp/rh-gate-unit-XXXXXX";
+static bool unit_dir_made;
+
+/* Whatever happened in the test: stop a daemon it left running, remove its directory. */
+static int
+teardown_daemon (void **state)
+{
+  struct rh_gate_policy g = { 0 };
+  json_t *req = json_pack ("{s:s}", "op", "ping"), *resp = NULL;
+  rh_error err = { 0 };
+
+  if (!unit_dir_made)
+    {
+      json_decref (req);
+      return 0;
+    }
+  g.control_socket = rh_xasprintf ("%s/gate.sock", unit_dir);
+  if (rh_gate_control_call (&g, req, &resp, &err) == 0)
+    {
+      kill ((pid_t) json_integer_value (json_object_get (resp, "pid")), SIGTERM);
+      json_decref (resp);
+      usleep (100000);
+    }
+  json_decref (req);
+  free (g.control_socket);
+  {
+    _cleanup_free_ char *cmd = rh_xasprintf ("rm -rf '%s'", unit_dir);
+    if (system (cmd) != 0)
+      fprintf (stderr, "could not remove %s\n", unit_dir);
+  }
+  unit_dir_made = false;
+  return 0;
+}
+
 /* The wrapper's side for real: prepare starts the daemon (detached), creates the socket; stats
  * answer; release removes it; release again is fine; the daemon dies on SIGTERM. */
 static void
 test_prepare_release (void **state)
 {
   _cleanup_free_ char *bin = rh_xstrdup (RH_BINARY_DIR "/gate/runsc-host-gate");
-  char dir[] = "/tmp/rh-gate-unit-XXXXXX";
+  char *dir = unit_dir;
   _cleanup_free_ char *gate = NULL;
   _cleanup_free_ char *text = NULL;
   _cleanup_free_ char *pfile = NULL;
@@ -270,6 +304,7 @@ test_prepare_release (void **state)
       skip ();
     }
   assert_non_null (mkdtemp (dir));
+  unit_dir_made = true;
   gate = rh_xasprintf ("{\"enabled\": true, \"binary\": \"%s\", \"upstream\": \"%s/tee.sock\"}", bin, dir);
   text = policy_text (dir, gate);
   pfile = rh_xasprintf ("%s/policy.json", dir);
@@ -322,10 +357,6 @@ test_prepare_release (void **state)
     assert_int_equal (lstat (d, &st), -1);
   }
   rh_policy_free (p);
-  {
-    _cleanup_free_ char *cmd = rh_xasprintf ("rm -rf '%s'", dir);
-    assert_int_equal (system (cmd), 0);
-  }
 }
 
 int
@@ -333,7 +364,7 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_defaults), cmocka_unit_test (test_errors),          cmocka_unit_test (test_ids),
-    cmocka_unit_test (test_rewrite),  cmocka_unit_test (test_bind_allowlist), cmocka_unit_test (test_prepare_release),
+    cmocka_unit_test (test_rewrite),  cmocka_unit_test (test_bind_allowlist), cmocka_unit_test_teardown (test_prepare_release, teardown_daemon),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -5,8 +5,9 @@
  * fs.json (the fake file system: see rh_fake_resolver_new) and want_log.txt (lines that must each
  * appear in the log). In want.json, "@POLICY_SHA256@" stands for the policy's hash.
  *
- * Only the core modifiers (root, mounts, devices, network, annotations, mark) run here, so that
- * these goldens stay valid while the caps/seccomp/gate/hooks modifiers change what they add.
+ * Only the key-spelling check and the core modifiers (root, mounts, devices, network, annotations,
+ * mark) run here, so that these goldens stay valid while the caps/seccomp/gate/hooks modifiers
+ * change what they add.
  * Each passing case is run a second time on its own output, which must not change (idempotency).
  *
  * RH_REGEN_GOLDEN=1 writes want.json for cases that lack want.json and want_error.txt. */
@@ -30,6 +31,7 @@
 #include "fsutil.h"
 #include "paths.h"
 #include "policy.h"
+#include "spec_keys.h"
 #include "spec_rewrite.h"
 #include "util.h"
 
@@ -71,6 +73,9 @@ core_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
 {
   if (!json_is_object (spec))
     return rh_error_set (err, EINVAL, "spec: expected a JSON object");
+  /* The key-spelling check runs first in rh_spec_rewrite too (spec_keys.h). */
+  if (rh_spec_check_keys (spec, err) < 0)
+    return -1;
   if (rh_rewrite_root (spec, ctx, err) < 0 || rh_rewrite_mounts (spec, ctx, err) < 0
       || rh_rewrite_devices (spec, ctx, err) < 0 || rh_rewrite_network (spec, ctx, err) < 0
       || rh_rewrite_annotations (spec, ctx, err) < 0 || rh_rewrite_mark (spec, ctx, err) < 0)
