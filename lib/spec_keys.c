@@ -113,52 +113,55 @@ struct field
 
 static const struct field id_mapping[] = { F ("containerID"), F ("hostID"), F ("size"), END };
 static const struct field box[] = { F ("height"), F ("width"), END };
-static const struct field user[]
-    = { F ("uid"), F ("gid"), F ("umask"), F ("additionalGids"), F ("username"), END };
-static const struct field capabilities[]
-    = { F ("bounding"), F ("effective"), F ("inheritable"), F ("permitted"), F ("ambient"), END };
+static const struct field user[] = {
+  F ("uid"), F ("gid"), F ("umask"), F ("additionalGids"), F ("username"), END,
+};
+static const struct field capabilities[] = {
+  F ("bounding"), F ("effective"), F ("inheritable"), F ("permitted"), F ("ambient"), END,
+};
 static const struct field rlimit[] = { F ("type"), F ("hard"), F ("soft"), END };
-static const struct field scheduler[] = { F ("policy"), F ("nice"),     F ("priority"), F ("flags"),
-                                          F ("runtime"), F ("deadline"), F ("period"),   END };
+static const struct field scheduler[] = {
+  F ("policy"), F ("nice"), F ("priority"), F ("flags"), F ("runtime"), F ("deadline"), F ("period"), END,
+};
 static const struct field io_priority[] = { F ("class"), F ("priority"), END };
 static const struct field cpu_affinity[] = { F ("initial"), F ("final"), END };
 static const struct field process[] = {
-  F ("terminal"),     S ("consoleSize", box),        S ("user", user),
-  F ("args"),         F ("commandLine"),             F ("env"),
-  F ("cwd"),          S ("capabilities", capabilities), L ("rlimits", rlimit),
-  F ("noNewPrivileges"), F ("apparmorProfile"),      F ("oomScoreAdj"),
-  S ("scheduler", scheduler), F ("selinuxLabel"),    S ("ioPriority", io_priority),
+  F ("terminal"), S ("consoleSize", box), S ("user", user), F ("args"), F ("commandLine"), F ("env"), F ("cwd"),
+  S ("capabilities", capabilities), L ("rlimits", rlimit), F ("noNewPrivileges"), F ("apparmorProfile"),
+  F ("oomScoreAdj"), S ("scheduler", scheduler), F ("selinuxLabel"), S ("ioPriority", io_priority),
   S ("execCPUAffinity", cpu_affinity), END,
 };
 static const struct field root[] = { F ("path"), F ("readonly"), END };
-static const struct field mount_entry[] = { F ("destination"), F ("type"),
-                                      F ("source"),      F ("options"),
-                                      L ("uidMappings", id_mapping), L ("gidMappings", id_mapping),
-                                      END };
+static const struct field mount_entry[] = {
+  F ("destination"), F ("type"), F ("source"), F ("options"), L ("uidMappings", id_mapping),
+  L ("gidMappings", id_mapping), END,
+};
 static const struct field hook[] = { F ("path"), F ("args"), F ("env"), F ("timeout"), END };
-static const struct field hooks[] = { L ("prestart", hook),        L ("createRuntime", hook),
-                                      L ("createContainer", hook), L ("startContainer", hook),
-                                      L ("poststart", hook),       L ("poststop", hook),
-                                      END };
-
+static const struct field hooks[] = {
+  L ("prestart", hook), L ("createRuntime", hook), L ("createContainer", hook), L ("startContainer", hook),
+  L ("poststart", hook), L ("poststop", hook), END,
+};
 static const struct field namespace[] = { F ("type"), F ("path"), END };
-static const struct field device[] = { F ("path"),     F ("type"), F ("major"), F ("minor"),
-                                       F ("fileMode"), F ("uid"),  F ("gid"),   END };
-static const struct field device_rule[]
-    = { F ("allow"), F ("type"), F ("major"), F ("minor"), F ("access"), END };
-static const struct field memory[]
-    = { F ("limit"),      F ("reservation"),      F ("swap"),         F ("kernel"),            F ("kernelTCP"),
-        F ("swappiness"), F ("disableOOMKiller"), F ("useHierarchy"), F ("checkBeforeUpdate"), END };
-static const struct field cpu[] = { F ("shares"), F ("quota"), F ("burst"), F ("period"), F ("realtimeRuntime"),
-                                    F ("realtimePeriod"), F ("cpus"), F ("mems"), F ("idle"), END };
+static const struct field device[] = {
+  F ("path"), F ("type"), F ("major"), F ("minor"), F ("fileMode"), F ("uid"), F ("gid"), END,
+};
+static const struct field device_rule[] = { F ("allow"), F ("type"), F ("major"), F ("minor"), F ("access"), END };
+static const struct field memory[] = {
+  F ("limit"), F ("reservation"), F ("swap"), F ("kernel"), F ("kernelTCP"), F ("swappiness"),
+  F ("disableOOMKiller"), F ("useHierarchy"), F ("checkBeforeUpdate"), END,
+};
+static const struct field cpu[] = {
+  F ("shares"), F ("quota"), F ("burst"), F ("period"), F ("realtimeRuntime"), F ("realtimePeriod"), F ("cpus"),
+  F ("mems"), F ("idle"), END,
+};
 static const struct field pids[] = { F ("limit"), END };
 /* LinuxWeightDevice and LinuxThrottleDevice embed LinuxBlockIODevice: Go promotes its fields. */
 static const struct field weight_device[] = { F ("major"), F ("minor"), F ("weight"), F ("leafWeight"), END };
 static const struct field throttle_device[] = { F ("major"), F ("minor"), F ("rate"), END };
 static const struct field block_io[] = {
-  F ("weight"), F ("leafWeight"), L ("weightDevice", weight_device),
-  L ("throttleReadBpsDevice", throttle_device), L ("throttleWriteBpsDevice", throttle_device),
-  L ("throttleReadIOPSDevice", throttle_device), L ("throttleWriteIOPSDevice", throttle_device), END,
+  F ("weight"), F ("leafWeight"), L ("weightDevice", weight_device), L ("throttleReadBpsDevice", throttle_device),
+  L ("throttleWriteBpsDevice", throttle_device), L ("throttleReadIOPSDevice", throttle_device),
+  L ("throttleWriteIOPSDevice", throttle_device), END,
 };
 static const struct field hugepage[] = { F ("pageSize"), F ("limit"), END };
 static const struct field if_priority[] = { F ("name"), F ("priority"), END };
@@ -169,61 +172,70 @@ static const struct field resources[] = {
   L ("hugepageLimits", hugepage), S ("network", network), M ("rdma", rdma), F ("unified"), END,
 };
 static const struct field seccomp_arg[] = { F ("index"), F ("value"), F ("valueTwo"), F ("op"), END };
-static const struct field syscall_rule[] = { F ("names"), F ("action"), F ("errnoRet"), L ("args", seccomp_arg), END };
-static const struct field seccomp[] = { F ("defaultAction"), F ("defaultErrnoRet"), F ("architectures"),
-                                        F ("flags"), F ("listenerPath"), F ("listenerMetadata"),
-                                        L ("syscalls", syscall_rule), END };
-static const struct field intel_rdt[] = { F ("closID"),    F ("schemata"),  F ("l3CacheSchema"),
-                                          F ("memBwSchema"), F ("enableCMT"), F ("enableMBM"),
-                                          F ("enableMonitoring"), END };
+static const struct field syscall_rule[] = {
+  F ("names"), F ("action"), F ("errnoRet"), L ("args", seccomp_arg), END,
+};
+static const struct field seccomp[] = {
+  F ("defaultAction"), F ("defaultErrnoRet"), F ("architectures"), F ("flags"), F ("listenerPath"),
+  F ("listenerMetadata"), L ("syscalls", syscall_rule), END,
+};
+static const struct field intel_rdt[] = {
+  F ("closID"), F ("schemata"), F ("l3CacheSchema"), F ("memBwSchema"), F ("enableCMT"), F ("enableMBM"),
+  F ("enableMonitoring"), END,
+};
 static const struct field personality[] = { F ("domain"), F ("flags"), END };
 static const struct field time_offset[] = { F ("secs"), F ("nanosecs"), END };
 static const struct field net_device[] = { F ("name"), END };
 static const struct field memory_policy[] = { F ("mode"), F ("nodes"), F ("flags"), END };
 static const struct field lnx[] = {
-  L ("uidMappings", id_mapping), L ("gidMappings", id_mapping), F ("sysctl"),
-  S ("resources", resources),    F ("cgroupsPath"),             L ("namespaces", namespace),
-  L ("devices", device),         S ("seccomp", seccomp),        F ("rootfsPropagation"),
-  F ("maskedPaths"),             F ("readonlyPaths"),           F ("mountLabel"),
-  S ("intelRdt", intel_rdt),     S ("personality", personality), M ("timeOffsets", time_offset),
-  M ("netDevices", net_device),  S ("memoryPolicy", memory_policy), END,
+  L ("uidMappings", id_mapping), L ("gidMappings", id_mapping), F ("sysctl"), S ("resources", resources),
+  F ("cgroupsPath"), L ("namespaces", namespace), L ("devices", device), S ("seccomp", seccomp),
+  F ("rootfsPropagation"), F ("maskedPaths"), F ("readonlyPaths"), F ("mountLabel"), S ("intelRdt", intel_rdt),
+  S ("personality", personality), M ("timeOffsets", time_offset), M ("netDevices", net_device),
+  S ("memoryPolicy", memory_policy), END,
 };
 
 /* Sections runsc does not use. They are still checked: nothing is lost by it, and a runsc that
  * some day reads one of them finds it already clean. */
-static const struct field solaris_anet[] = { F ("linkname"), F ("lowerLink"), F ("allowedAddress"),
-                                             F ("configureAllowedAddress"), F ("defrouter"),
-                                             F ("linkProtection"), F ("macAddress"), END };
+static const struct field solaris_anet[] = {
+  F ("linkname"), F ("lowerLink"), F ("allowedAddress"), F ("configureAllowedAddress"), F ("defrouter"),
+  F ("linkProtection"), F ("macAddress"), END,
+};
 static const struct field solaris_cpu[] = { F ("ncpus"), END };
 static const struct field solaris_memory[] = { F ("physical"), F ("swap"), END };
-static const struct field solaris[] = { F ("milestone"), F ("limitpriv"), F ("maxShmMemory"),
-                                        L ("anet", solaris_anet), S ("cappedCPU", solaris_cpu),
-                                        S ("cappedMemory", solaris_memory), END };
+static const struct field solaris[] = {
+  F ("milestone"), F ("limitpriv"), F ("maxShmMemory"), L ("anet", solaris_anet), S ("cappedCPU", solaris_cpu),
+  S ("cappedMemory", solaris_memory), END,
+};
 static const struct field win_device[] = { F ("id"), F ("idType"), END };
 static const struct field win_memory[] = { F ("limit"), END };
 static const struct field win_cpu[] = { F ("count"), F ("shares"), F ("maximum"), END };
 static const struct field win_storage[] = { F ("iops"), F ("bps"), F ("sandboxSize"), END };
-static const struct field win_resources[]
-    = { S ("memory", win_memory), S ("cpu", win_cpu), S ("storage", win_storage), END };
+static const struct field win_resources[] = {
+  S ("memory", win_memory), S ("cpu", win_cpu), S ("storage", win_storage), END,
+};
 static const struct field win_hyperv[] = { F ("utilityVMPath"), END };
-static const struct field win_network[] = { F ("endpointList"), F ("allowUnqualifiedDNSQuery"), F ("DNSSearchList"),
-                                            F ("networkSharedContainerName"), F ("networkNamespace"), END };
+static const struct field win_network[] = {
+  F ("endpointList"), F ("allowUnqualifiedDNSQuery"), F ("DNSSearchList"), F ("networkSharedContainerName"),
+  F ("networkNamespace"), END,
+};
 /* credentialSpec is an interface{}: free-form. */
-static const struct field windows[] = { F ("layerFolders"), L ("devices", win_device), S ("resources", win_resources),
-                                        F ("credentialSpec"), F ("servicing"), F ("ignoreFlushesDuringBoot"),
-                                        S ("hyperv", win_hyperv), S ("network", win_network), END };
+static const struct field windows[] = {
+  F ("layerFolders"), L ("devices", win_device), S ("resources", win_resources), F ("credentialSpec"),
+  F ("servicing"), F ("ignoreFlushesDuringBoot"), S ("hyperv", win_hyperv), S ("network", win_network), END,
+};
 static const struct field vm_hypervisor[] = { F ("path"), F ("parameters"), END };
 static const struct field vm_kernel[] = { F ("path"), F ("parameters"), F ("initrd"), END };
 static const struct field vm_image[] = { F ("path"), F ("format"), END };
-static const struct field vm[]
-    = { S ("hypervisor", vm_hypervisor), S ("kernel", vm_kernel), S ("image", vm_image), END };
+static const struct field vm[] = {
+  S ("hypervisor", vm_hypervisor), S ("kernel", vm_kernel), S ("image", vm_image), END,
+};
 static const struct field zos[] = { L ("devices", device), END };
 
 static const struct field spec[] = {
-  F ("ociVersion"), S ("process", process), S ("root", root),     F ("hostname"),
-  F ("domainname"), L ("mounts", mount_entry),    S ("hooks", hooks),   F ("annotations"),
-  S ("linux", lnx), S ("solaris", solaris), S ("windows", windows), S ("vm", vm),
-  S ("zos", zos),   END,
+  F ("ociVersion"), S ("process", process), S ("root", root), F ("hostname"), F ("domainname"),
+  L ("mounts", mount_entry), S ("hooks", hooks), F ("annotations"), S ("linux", lnx), S ("solaris", solaris),
+  S ("windows", windows), S ("vm", vm), S ("zos", zos), END,
 };
 
 /* ---- where a key is, for the error ---- */

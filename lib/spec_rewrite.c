@@ -392,6 +392,11 @@ police_mount (const struct rh_rewrite_ctx *ctx, const struct view *v, json_t *m,
     }
   if (type && (strcasecmp (type, "bind") == 0 || strcasecmp (type, "rbind") == 0))
     bind = true;
+  /* The gate's own mount (its per-sandbox dir, under a protected path, at the TEE dir) is left
+   * for the gate modifier, which removes every mount at the TEE dir and re-adds exactly one
+   * read-only copy. Without this a second pass over our own output would strip or deny it. */
+  if (bind && rh_gate_is_own_mount (ctx->policy, ctx->container_id, source, dest))
+    return 0;
 
   /* Police the source of binds (absolute or bundle-relative), of any mount whose source is an
    * absolute host path (a block device, say), and of mounts with no type (a runtime may treat

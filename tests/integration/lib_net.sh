@@ -112,8 +112,11 @@ rh_net_root_has_ours ()
 rh_net_fake_sandbox ()
 {
   sleep 1000 </dev/null >/dev/null 2>&1 3>&- &
-  rh_cleanup_push "kill $! 2>/dev/null || true"
-  echo $!
+  local pid=$!
+  rh_cleanup_push "kill $pid 2>/dev/null || true"
+  # Until the child has exec'd sleep it is a copy of bash, which the hook rightly refuses.
+  until [[ $(readlink "/proc/$pid/exe") == */sleep ]]; do :; done
+  echo "$pid"
 }
 
 rh_net_state ()

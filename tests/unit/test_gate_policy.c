@@ -246,6 +246,42 @@ test_bind_allowlist (void **state)
   expect_error ("{\"allowed_bind_sources\": [\"srv\"]}", "policy key gate.allowed_bind_sources[0]: path srv is not absolute");
 }
 
+/* The whole rewrite, run again on its own output, keeps the gate's mount even in deny mode:
+ * its source lies under a protected path, and only the gate modifier may own it. */
+static void
+test_full_rewrite_twice_deny (void **state)
+{
+  rh_error err = { 0 };
+  struct rh_policy *p = parse ("/run/runsc-host", "{\"enabled\": true}", &err);
+  _cleanup_json_ json_t *fs = json_loads ("{}", 0, NULL);
+  struct rh_resolver *res = rh_fake_resolver_new (fs, &err);
+  struct rh_rewrite_ctx ctx = { .policy = p, .container_id = "c1", .bundle = "/b", .resolver = res };
+  _cleanup_json_ json_t *spec = NULL;
+  _cleanup_json_ json_t *once = NULL;
+  _cleanup_free_ char *a = NULL;
+  _cleanup_free_ char *b = NULL;
+
+  assert_non_null (p);
+  assert_non_null (res);
+  p->mount_action = RH_MOUNT_DENY;
+  spec = json_loads ("{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"},"
+                     " \"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\"}},"
+                     " \"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"}]}",
+                     0, NULL);
+  assert_non_null (spec);
+  if (rh_spec_rewrite (spec, &ctx, &err) < 0)
+    fail_msg ("first pass: %s", err.msg);
+  once = json_deep_copy (spec);
+  if (rh_spec_rewrite (spec, &ctx, &err) < 0)
+    fail_msg ("second pass: %s", err.msg);
+  a = json_dumps (once, JSON_SORT_KEYS);
+  b = json_dumps (spec, JSON_SORT_KEYS);
+  assert_string_equal (a, b);
+  assert_non_null (strstr (b, "/run/runsc-host/gate/c1"));
+  rh_fake_resolver_free (res);
+  rh_policy_free (p);
+}
+
 static char unit_dir[] = "/tmp/rh-gate-unit-XXXXXX";
 static bool unit_dir_made;
 
@@ -364,7 +400,7 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_defaults), cmocka_unit_test (test_errors),          cmocka_unit_test (test_ids),
-    cmocka_unit_test (test_rewrite),  cmocka_unit_test (test_bind_allowlist), cmocka_unit_test_teardown (test_prepare_release, teardown_daemon),
+    cmocka_unit_test (test_rewrite),  cmocka_unit_test (test_bind_allowlist), cmocka_unit_test (test_full_rewrite_twice_deny), cmocka_unit_test_teardown (test_prepare_release, teardown_daemon),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
