@@ -27,7 +27,16 @@ rh_containerd_start
 bench_raw_wrapper
 # dockerd from the integration harness (tests/integration/lib_docker.sh): in our namespace, on
 # our containerd, no bridge, no iptables, its own dirs; plus the raw runsc wrapper as a runtime.
-rh_docker_start --add-runtime "raw-runsc=$BENCH_RAW"
+# Optional: the alternative build (bench/proposals/build-alt.sh) as one more runtime, through a
+# compiled wrapper that gives it a policy naming its own hook.
+alt_args=()
+if [[ -n ${BENCH_ALT_BUILD_DIR:-} ]]; then
+  jq --arg h "$BENCH_ALT_BUILD_DIR/hooks/runsc-host-hook" '.hook_path = $h' "$RH_POLICY" >"$RH_TMP/policy-alt.json"
+  bench_env_wrapper "$RH_TMP/runsc-host-alt" RUNSC_HOST_CONFIG "$RH_TMP/policy-alt.json" \
+    "$BENCH_ALT_BUILD_DIR/runtime-wrapper/runsc-host"
+  alt_args=(--add-runtime "runsc-host-alt=$RH_TMP/runsc-host-alt")
+fi
+rh_docker_start --add-runtime "raw-runsc=$BENCH_RAW" "${alt_args[@]}"
 rh_skip_if_unavailable || exit 1
 IMG=$(rh_docker_image busybox)
 dk () { rh_docker "$@"; }
@@ -38,7 +47,10 @@ v_host () { run_with runsc-host; }
 v_runc () { run_with runc; }
 
 variants=()
-bench_warm raw-runsc v_raw runsc-host v_host runc v_runc
+v_alt () { run_with runsc-host-alt; }
+alt=()
+[[ -z ${BENCH_ALT_BUILD_DIR:-} ]] || alt=(runsc-host-alt v_alt)
+bench_warm raw-runsc v_raw runsc-host v_host "${alt[@]}" runc v_runc
 bench_interleave "$ROUNDS" "$BENCH_CSV" "${variants[@]}"
 
 # The spec docker writes (for bench/rewrite.sh): a runc container, read from the bundle.
@@ -52,6 +64,7 @@ dk rm -f "$cid" >/dev/null
   echo "### Lifecycle through docker: \`docker run --rm --network host busybox true\`"
   echo
   echo "Command: \`bench/docker.sh $ROUNDS\`; $ROUNDS interleaved rounds; dockerd $(dk version --format '{{.Server.Version}}') on the bench's containerd, storage driver $RH_DOCKER_STORAGE (image imported from the busybox rootfs)."
+  [[ -z ${BENCH_ALT_BUILD_DIR:-} ]] || echo "runsc-host-alt: the build in $BENCH_ALT_BUILD_DIR (bench/proposals/build-alt.sh: no OpenSSL, static), with its own hook, through a wrapper that sets RUNSC_HOST_CONFIG (one extra exec per runtime call, against it)."
   echo "Load after the run: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
   bench_table "$BENCH_CSV" raw-runsc

@@ -14,7 +14,15 @@
 #   bench_table CSV BASELINE Markdown table: per label n, median, p10, p90 (ms), the ratio of
 #                            medians against BASELINE and the median of the per-round ratios.
 #   bench_note TEXT          Append a line to the result file of this bench.
+#   bench_warm LABEL FUNC... Run each variant once untimed; keep (in "variants") those that work.
+#   bench_cpu_interleave BATCHES N CSV LABEL "CMD"...  CPU time per call (perf stat), interleaved.
+#   bench_state_tmpfs        Give the bench's containerd a tmpfs state dir, as /run is in production.
 #   bench_env_wrapper OUT VAR VALUE TARGET   exec wrapper that sets one environment variable.
+#   bench_subreaper OUT      a child-subreaper launcher (reaps orphaned runsc sandboxes).
+#   bench_runsc_flags        The global flags runsc-host really gives runsc (argv recorder).
+#   bench_tree_pids PID, bench_runsc_roles ID, bench_pss_kib PID..., bench_rss_kib PID...
+#                            Process trees and their memory, for bench/memory.sh.
+#   bench_wait_quiet LIMIT SECS   Wait for the 1-minute load to drop below LIMIT.
 #
 # Timing uses bash's $EPOCHREALTIME (microseconds, no fork), so every variant pays the same
 # fork/exec of the client command. The machine is shared: absolute times are noisy; what we
@@ -38,6 +46,9 @@ bench_setup ()
   local topic=${1:?usage: bench_setup TOPIC}
   rh_setup_env "bench$topic"
   rh_skip_if_unavailable || exit 1
+  # ctr puts each container's cgroup at /<namespace>/<id> and runsc removes only <id>: remove
+  # the (then empty) /<namespace> directories too, last of all.
+  rh_cleanup_push bench_cgroups_remove
   mkdir -p "$BENCH_RESULTS"
   export BENCH_TOPIC=$topic
   export BENCH_OUT=$BENCH_RESULTS/$topic.md
@@ -48,7 +59,29 @@ bench_setup ()
     echo "- date: $(date -u +%Y-%m-%dT%H:%MZ), host: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), kernel $(uname -r)"
     echo "- load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- runsc: $($RH_RUNSC --version 2>/dev/null | head -1), platform $BENCH_PLATFORM"
+    echo "- build: $RH_BUILD_DIR ($(bench_build_type))"
   } >"$BENCH_OUT"
+  if [[ $(bench_build_type) == Debug || $(bench_build_type) == "" ]]; then
+    rh_log "warning: $RH_BUILD_DIR is not an optimised build; configure one with -DCMAKE_BUILD_TYPE=RelWithDebInfo"
+  fi
+}
+
+# Remove the empty cgroup directories named after this run's namespaces (rmdir never removes a
+# cgroup that still has processes or children).
+bench_cgroups_remove ()
+{
+  local d
+  [[ ${RH_NS:-} == rh-bench* ]] || return 0
+  for d in /sys/fs/cgroup/*/"$RH_NS" /sys/fs/cgroup/*/"$RH_NS"-docker /sys/fs/cgroup/"$RH_NS"; do
+    [[ -d $d ]] || continue
+    find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+  done
+  return 0
+}
+
+bench_build_type ()
+{
+  sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$RH_BUILD_DIR/CMakeCache.txt" 2>/dev/null
 }
 
 bench_note ()
@@ -61,6 +94,7 @@ bench_build_c ()
   local out=${1:?} lib=$RH_BUILD_DIR/lib/librhcore.a
   shift
   [[ -f $lib ]] || rh_die "missing $lib: build first (cmake --build $RH_BUILD_DIR)" || return 1
+  # shellcheck disable=SC2046 # pkg-config prints several words on purpose
   cc -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -iquote "$RH_SOURCE_DIR/lib" -o "$out" "$@" "$lib" \
     $(pkg-config --libs jansson libseccomp libcap openssl) -lm
 }

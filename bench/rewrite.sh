@@ -116,20 +116,32 @@ jq --arg f "$fake" '.runsc.path = $f' "$RH_POLICY" >"$RH_TMP/policy-fake.json"
 mkdir -p "$RH_TMP/selfrss"
 "$fake" create --bundle "$RH_TMP/selfrss" x
 selfrss=$(cat "$RH_TMP/selfrss/maxrss")
-host_rss=()
-for shape in "${shapes[@]}"; do
-  cp "$RH_TMP/$shape/config.json.pristine" "$RH_TMP/$shape/config.json"
-  rm -f "$RH_TMP/$shape/maxrss" "$RH_TMP/$shape/config.json.orig"
-  if RUNSC_HOST_CONFIG=$RH_TMP/policy-fake.json "$RUNSC_HOST" --root "$RH_TMP/root" create \
-    --bundle "$RH_TMP/$shape" "bench-rss-$shape" >"$RH_TMP/create.out" 2>&1 && [[ -s $RH_TMP/$shape/maxrss ]]; then
-    host_rss+=("$shape: $(cat "$RH_TMP/$shape/maxrss") KiB")
-  else
-    host_rss+=("$shape: not measured (runsc-host create failed: $(tail -n 1 "$RH_TMP/create.out"))")
-  fi
-done
+# peak_rss BINARY: "shape: N KiB" for each spec, runsc-host BINARY doing the create.
+peak_rss ()
+{
+  local bin=$1 out=()
+  for shape in "${shapes[@]}"; do
+    cp "$RH_TMP/$shape/config.json.pristine" "$RH_TMP/$shape/config.json"
+    rm -f "$RH_TMP/$shape/maxrss" "$RH_TMP/$shape/config.json.orig"
+    if RUNSC_HOST_CONFIG=$RH_TMP/policy-fake.json "$bin" --root "$RH_TMP/root" create \
+      --bundle "$RH_TMP/$shape" "bench-rss-$shape" >"$RH_TMP/create.out" 2>&1 && [[ -s $RH_TMP/$shape/maxrss ]]; then
+      out+=("$shape: $(cat "$RH_TMP/$shape/maxrss") KiB;")
+    else
+      out+=("$shape: not measured (runsc-host create failed: $(tail -n 1 "$RH_TMP/create.out"));")
+    fi
+  done
+  echo "${out[*]}"
+}
+host_rss=$(peak_rss "$RUNSC_HOST")
+alt_rss=""
+if [[ -n ${BENCH_ALT_BUILD_DIR:-} ]]; then
+  alt_rss="With the build in $BENCH_ALT_BUILD_DIR (bench/proposals/build-alt.sh: no OpenSSL, static): $(peak_rss "$BENCH_ALT_BUILD_DIR/runtime-wrapper/runsc-host")"
+fi
 {
   echo
-  echo "Peak RSS of the runsc-host process during \`create\` (stand-in runsc reports ru_maxrss after the exec; the stand-in alone peaks at $selfrss KiB): ${host_rss[*]}."
+  echo "Peak RSS of the runsc-host process during \`create\` (stand-in runsc reports ru_maxrss after the exec; the stand-in alone peaks at $selfrss KiB): $host_rss"
+  [[ -z $alt_rss ]] || echo "$alt_rss"
   echo "Load after the run: $(cut -d' ' -f1-3 /proc/loadavg)."
 } >>"$BENCH_OUT"
 cat "$BENCH_OUT"
+rm -f "$BENCH_CSV" # no raw rows: the table above is the data

@@ -18,7 +18,7 @@ int rh_read_fd_capped (int fd, size_t max, char **out, size_t *len, rh_error *er
  * path, fsync the directory. On any failure path is untouched and the temp file is removed. */
 int rh_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode, rh_error *err);
 
-/* Lowercase hex SHA-256 (65 bytes incl. NUL) of data, via OpenSSL EVP. */
+/* Lowercase hex SHA-256 (65 bytes incl. NUL) of data, via OpenSSL (low-level SHA256_*). */
 void rh_sha256_hex (const void *data, size_t len, char out[65]);
 
 /* mkdir -p with mode; existing directories are fine. */

@@ -128,7 +128,8 @@ int rh_netrules_remove_stopped (const struct rh_policy *p, const char *container
 
 /* Remove the rules, cgroups and records of containers whose sandbox is gone: every id that has
  * rules in this network namespace or a record in state_dir, and whose recorded sandbox process
- * is no longer running (or that has no record at all). *removed counts containers cleaned. */
+ * is no longer running (or that has no record at all); and empty, unrecorded groups under
+ * <cgroup2>/<cgroup_parent> older than a minute. *removed counts containers cleaned. */
 int rh_netrules_gc (const struct rh_policy *p, bool dry_run, const struct rh_logger *log, size_t *removed,
                     rh_error *err);
 

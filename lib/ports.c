@@ -429,7 +429,7 @@ rh_ports_policy_parse (json_t *section, struct rh_policy *p, rh_error *err)
 {
   static const char *const keys[] = { "static", "allow", "deny", "protocols", "max_count", "ipv6",
                                       "iptables_restore", "iptables_save", "ip6tables_restore", "ip6tables_save",
-                                      NULL };
+                                      "comment", NULL };
   struct rh_ports_policy *pp = &p->ports;
   _cleanup_strv_ char **statics = NULL;
   _cleanup_strv_ char **protocols = NULL;
@@ -449,7 +449,9 @@ rh_ports_policy_parse (json_t *section, struct rh_policy *p, rh_error *err)
     return -1;
   if (section != NULL)
     {
+      _cleanup_free_ char *comment = NULL;
       if (rh_policy_check_keys (section, "ports", keys, err) < 0
+          || rh_policy_get_string (section, "ports", "comment", &comment, err) < 0
           || parse_range_list (section, "allow", &pp->allow, &pp->n_allow, err) < 0
           || parse_range_list (section, "deny", &pp->deny, &pp->n_deny, err) < 0
           || rh_policy_get_int (section, "ports", "max_count", 0, RH_PORTS_HARD_MAX, &max_count, err) < 0
@@ -533,7 +535,7 @@ check_cgroup_parent (const char *s, rh_error *err)
 int
 rh_egress_policy_parse (json_t *section, struct rh_policy *p, rh_error *err)
 {
-  static const char *const keys[] = { "deny", "cgroup_mode", "cgroup_parent", NULL };
+  static const char *const keys[] = { "deny", "cgroup_mode", "cgroup_parent", "comment", NULL };
   struct rh_egress_policy *e = &p->egress;
   _cleanup_strv_ char **deny = NULL;
   _cleanup_free_ char *mode = NULL;
@@ -547,7 +549,9 @@ rh_egress_policy_parse (json_t *section, struct rh_policy *p, rh_error *err)
     return -1;
   if (section != NULL)
     {
+      _cleanup_free_ char *comment = NULL;
       if (rh_policy_check_keys (section, "egress", keys, err) < 0
+          || rh_policy_get_string (section, "egress", "comment", &comment, err) < 0
           || rh_policy_get_strv (section, "egress", "deny", &deny, err) < 0
           || rh_policy_get_string (section, "egress", "cgroup_mode", &mode, err) < 0
           || rh_policy_get_string (section, "egress", "cgroup_parent", &e->cgroup_parent, err) < 0)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "paths.h"
 #include "policy.h"
 #include "util.h"
 
@@ -42,6 +43,39 @@ check_flag (const char *flag, size_t idx, rh_error *err)
   return 0;
 }
 
+/* --overlay (and --overlay2=all:...) put every mount, volumes included, under an in-memory
+ * overlay: writes to a named volume would silently vanish with the container. Only the root
+ * file system may be overlaid, in memory or in a host directory that is not protected (runsc
+ * writes its filestore there). */
+static int
+check_overlay_flag (const char *flag, size_t idx, char *const *protected_paths, rh_error *err)
+{
+  const char *value;
+
+  if (strcmp (flag, "--overlay") == 0 || strncmp (flag, "--overlay=", 10) == 0)
+    return rh_error_set (err, EPERM, "policy key runsc.flags[%zu]: %s overlays volumes too (their writes would be "
+                                     "lost); use --overlay2=root:memory", idx, flag);
+  if (strncmp (flag, "--overlay2", 10) != 0)
+    return 0;
+  if (flag[10] != '=')
+    return rh_error_set (err, EINVAL, "policy key runsc.flags[%zu]: %s needs a value (root:memory, root:/dir or none)",
+                         idx, flag);
+  value = flag + 11;
+  if (strcmp (value, "none") == 0 || strcmp (value, "root:memory") == 0)
+    return 0;
+  if (strncmp (value, "root:/", 6) == 0)
+    {
+      _cleanup_free_ char *dir = rh_path_clean (NULL, value + 5);
+      for (size_t i = 0; protected_paths && protected_paths[i]; i++)
+        if (rh_path_overlaps (dir, protected_paths[i]))
+          return rh_error_set (err, EPERM, "policy key runsc.flags[%zu]: overlay directory %s overlaps protected path "
+                                           "%s (protected_paths)", idx, dir, protected_paths[i]);
+      return 0;
+    }
+  return rh_error_set (err, EINVAL, "policy key runsc.flags[%zu]: %s: only root:memory, root:/dir or none are "
+                                    "allowed (an overlay of all mounts would lose volume writes)", idx, flag);
+}
+
 int
 rh_runsc_policy_parse (json_t *section, struct rh_policy *p, rh_error *err)
 {
@@ -72,7 +106,7 @@ rh_runsc_policy_parse (json_t *section, struct rh_policy *p, rh_error *err)
   if (rh_policy_get_strv (section, "runsc", "flags", &r->flags, err) < 0)
     return -1;
   for (size_t i = 0; r->flags[i]; i++)
-    if (check_flag (r->flags[i], i, err) < 0)
+    if (check_flag (r->flags[i], i, err) < 0 || check_overlay_flag (r->flags[i], i, p->protected_paths, err) < 0)
       return -1;
   if (rh_policy_get_int (section, "runsc", "probe_timeout_ms", 100, 60000, &timeout, err) < 0)
     return -1;

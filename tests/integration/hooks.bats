@@ -235,6 +235,51 @@ hook ()
   kill -0 "$live"
   run rh_in_netns env RUNSC_HOST_CONFIG="$RH_TMP/fake-policy.json" "$RUNSC_HOST" gc
   rh_assert_contains "$output" "cleaned 0 container(s)"
+
+  # Empty groups nobody records (a runsc-host killed with its containerd): gc removes the ones
+  # older than a minute, and leaves a young one (another hook may be about to use it).
+  mkdir -p "$mnt/runsc-host/$(rh_cid orphan)" "$mnt/runsc-host/$(rh_cid young)"
+  touch -d '2 minutes ago' "$mnt/runsc-host/$(rh_cid orphan)"
+  rh_in_netns env RUNSC_HOST_CONFIG="$RH_TMP/fake-policy.json" "$RUNSC_HOST" gc
+  [ ! -e "$mnt/runsc-host/$(rh_cid orphan)" ]
+  [ -d "$mnt/runsc-host/$(rh_cid young)" ]
+  rmdir "$mnt/runsc-host/$(rh_cid young)"
+}
+
+@test "pure cgroup v2 layout: a sandbox already in a group of its own is matched there, nothing is moved" {
+  local pid id mnt grp
+  fake_policy
+  mnt=$(cg2_mount)
+  id=$(rh_cid placed)
+  grp=$mnt/$RH_NAME-placed
+  mkdir -p "$grp"
+  rh_cleanup_push "rmdir '$grp' 2>/dev/null || true"
+  pid=$(rh_net_fake_sandbox)
+  echo "$pid" >"$grp/cgroup.procs"
+  hook createRuntime <<<"$(rh_net_state "$id" "$pid" created "$RH_TMP/fakebundle")"
+  run rh_net_container_rules "$id" iptables-save
+  rh_assert_contains "$output" "-m cgroup --path \"/$RH_NAME-placed\""
+  [ ! -e "$mnt/runsc-host/$id" ]
+  grep -qx "$pid" "$grp/cgroup.procs"
+  # A process in that group (as the sentry would be) is refused; one outside is not.
+  run rh_in_netns sh -c "echo \$\$ >'$grp/cgroup.procs'; exec socat -T2 - TCP:127.0.0.77:9077,connect-timeout=2 </dev/null"
+  [ "$status" -ne 0 ]
+  rh_refute_contains "$output" "reached-denied"
+  run rh_net_probe_inside 127.0.0.77 9077
+  rh_assert_contains "$output" "reached-denied"
+  kill -KILL "$pid"
+  hook poststop <<<"$(rh_net_state "$id" -1 stopped "$RH_TMP/fakebundle")"
+  [ -z "$(rh_net_container_rules "$id")" ]
+  # Not ours: left alone.
+  [ -d "$grp" ]
+
+  # egress.cgroup_mode "sandbox" refuses a sandbox that shares the host's group.
+  fake_policy '.egress.cgroup_mode = "sandbox"'
+  pid=$(rh_net_fake_sandbox)
+  run hook createRuntime <<<"$(rh_net_state "$(rh_cid shared)" "$pid" created "$RH_TMP/fakebundle")"
+  [ "$status" -ne 0 ]
+  rh_assert_contains "$output" "(policy key egress.cgroup_mode)"
+  [ -z "$(rh_net_container_rules "$(rh_cid shared)")" ]
 }
 
 @test "the hook refuses a state whose pid is not a sandbox, and a state it cannot trust" {

@@ -158,6 +158,24 @@ test_errors_name_the_key (void **state)
                 "policy key runsc.flags[0]");
   expect_error ("{\"runsc\": {\"path\": \"usr/bin/runsc\"}, \"protected_paths\": [], \"hook_path\": \"/h\"}",
                 "policy key runsc.path");
+  /* Overlay flags: only the root may be overlaid, never volumes, never into a protected dir. */
+  expect_error ("{\"runsc\": {\"path\": \"/usr/bin/runsc\", \"flags\": [\"--overlay\"]},"
+                " \"protected_paths\": [], \"hook_path\": \"/h\"}",
+                "policy key runsc.flags[0]: --overlay overlays volumes too");
+  expect_error ("{\"runsc\": {\"path\": \"/usr/bin/runsc\", \"flags\": [\"--overlay2=all:memory\"]},"
+                " \"protected_paths\": [], \"hook_path\": \"/h\"}",
+                "policy key runsc.flags[0]: --overlay2=all:memory: only root:memory");
+  expect_error ("{\"runsc\": {\"path\": \"/usr/bin/runsc\", \"flags\": [\"--overlay2=root:/run//container_launcher/x\"]},"
+                " \"protected_paths\": [], \"hook_path\": \"/h\"}",
+                "overlay directory /run/container_launcher/x overlaps protected path /run/container_launcher");
+  {
+    const char *ok = "{\"runsc\": {\"path\": \"/usr/bin/runsc\", \"flags\": [\"--overlay2=root:memory\"]},"
+                     " \"protected_paths\": [], \"hook_path\": \"/h\"}";
+    struct rh_policy *p = NULL;
+    rh_error e = { 0 };
+    assert_int_equal (rh_policy_parse (ok, strlen (ok), NULL, &p, &e), 0);
+    rh_policy_free (p);
+  }
   expect_error ("{\"runsc\": {\"pth\": \"/usr/bin/runsc\"}, \"protected_paths\": [], \"hook_path\": \"/h\"}",
                 "policy key runsc.pth: unknown key");
   expect_error ("{\"runsc\": [], \"protected_paths\": [], \"hook_path\": \"/h\"}", "policy key runsc");
