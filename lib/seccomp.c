@@ -5,9 +5,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -143,10 +145,34 @@ is_absent (json_t *v)
 
 /* ---- checking a profile (client's or our default) ---- */
 
-static int
-check_go_keys (json_t *obj, const char *where, const char *sub, const char *const *fields, rh_error *err)
+/* Every key of obj is spelled exactly as one of fields: rh_json_check_go_keys would pass it
+ * (no two fields of a list differ only in case). The common case, checked without building the
+ * name the error would carry. */
+static bool
+keys_canonical (json_t *obj, const char *const *fields)
 {
-  _cleanup_free_ char *w = rh_xasprintf ("%s.%s", where, sub);
+  const char *key;
+  json_t *v;
+  json_object_foreach (obj, key, v)
+    if (!in_list (fields, key))
+      return false;
+  return true;
+}
+
+/* rh_json_check_go_keys on where + "." + the formatted sub-key. */
+static int __attribute__ ((format (printf, 5, 6)))
+check_go_keys (json_t *obj, const char *where, const char *const *fields, rh_error *err, const char *fmt, ...)
+{
+  char sub[64];
+  _cleanup_free_ char *w = NULL;
+  va_list ap;
+
+  if (keys_canonical (obj, fields))
+    return 0;
+  va_start (ap, fmt);
+  vsnprintf (sub, sizeof sub, fmt, ap);
+  va_end (ap);
+  w = rh_xasprintf ("%s.%s", where, sub);
   return rh_json_check_go_keys (obj, w, fields, err);
 }
 
@@ -178,8 +204,7 @@ check_args (json_t *args, const char *where, size_t i, rh_error *err)
 
       if (!json_is_object (a))
         return rh_error_set (err, EINVAL, "%s.syscalls[%zu].args[%zu]: expected an object", where, i, j);
-      snprintf (key, sizeof key, "syscalls[%zu].args[%zu]", i, j);
-      if (check_go_keys (a, where, key, arg_fields, err) < 0)
+      if (check_go_keys (a, where, arg_fields, err, "syscalls[%zu].args[%zu]", i, j) < 0)
         return -1;
       /* runsc accepts index 6 and fails later; the kernel passes six arguments (0-5). */
       if (!json_is_integer (idx) || json_integer_value (idx) < 0 || json_integer_value (idx) > 5)
@@ -236,12 +261,10 @@ rh_seccomp_check_profile (json_t *profile, const char *where, rh_error *err)
       json_t *names = json_object_get (rule, "names");
       json_t *action = json_object_get (rule, "action");
       json_t *name;
-      char key[48];
 
       if (!json_is_object (rule))
         return rh_error_set (err, EINVAL, "%s.syscalls[%zu]: expected an object", where, i);
-      snprintf (key, sizeof key, "syscalls[%zu]", i);
-      if (check_go_keys (rule, where, key, rule_fields, err) < 0)
+      if (check_go_keys (rule, where, rule_fields, err, "syscalls[%zu]", i) < 0)
         return -1;
       if (!json_is_array (names))
         return rh_error_set (err, EINVAL, "%s.syscalls[%zu].names: expected an array of strings", where, i);
@@ -572,39 +595,162 @@ rule_unconditional (json_t *rule)
   return is_absent (args) || json_array_size (args) == 0;
 }
 
-/* What a rule does apart from its names, as text: two rules with the same key treat a name
- * they share the same way. errnoRet only counts for the actions that carry it (EPERM when
- * absent, as every runtime defaults). */
-static char *
-rule_key (json_t *rule)
+/* What a rule does apart from its names: two rules of the same shape treat a name they share
+ * the same way. errnoRet only counts for the actions that carry it (EPERM when absent, as
+ * every runtime defaults); an argument test is its index, operator, value and valueTwo (0 when
+ * absent). Compared field by field, with a hash computed once per rule: the merge runs on every
+ * create, and profiles of several hundred rules are common. */
+struct shape
 {
-  const char *action = rule_action (rule);
+  const char *action;
+  long long ret;
+  json_t *args; /* borrowed from the rule; NULL or an array */
+  uint64_t hash;
+};
+
+#define FNV_OFFSET 14695981039346656037ull
+#define FNV_PRIME 1099511628211ull
+
+static uint64_t
+fnv (uint64_t h, const void *p, size_t n)
+{
+  const unsigned char *c = p;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ c[i]) * FNV_PRIME;
+  return h;
+}
+
+static uint64_t
+fnv_str (uint64_t h, const char *s)
+{
+  /* The terminating NUL is hashed too, so "ab"+"c" and "a"+"bc" differ. */
+  return fnv (h, s ? s : "", s ? strlen (s) + 1 : 0);
+}
+
+static long long
+arg_int (json_t *a, const char *key)
+{
+  return (long long) json_integer_value (json_object_get (a, key));
+}
+
+/* seed: see rh_seccomp_merge */
+static void
+shape_of (json_t *rule, uint64_t seed, struct shape *s)
+{
   json_t *er = json_object_get (rule, "errnoRet");
-  json_t *args = json_object_get (rule, "args");
-  long long ret = -1;
-  char *key;
   json_t *a;
   size_t j;
 
-  if (strcmp (action, "SCMP_ACT_ERRNO") == 0 || strcmp (action, "SCMP_ACT_TRACE") == 0)
-    ret = json_is_integer (er) ? (long long) json_integer_value (er) : EPERM;
-  key = rh_xasprintf ("%s/%lld", action, ret);
-  json_array_foreach (args, j, a)
+  s->action = rule_action (rule);
+  s->ret = -1;
+  if (s->action && (strcmp (s->action, "SCMP_ACT_ERRNO") == 0 || strcmp (s->action, "SCMP_ACT_TRACE") == 0))
+    s->ret = json_is_integer (er) ? (long long) json_integer_value (er) : EPERM;
+  s->args = json_object_get (rule, "args");
+  if (!json_is_array (s->args))
+    s->args = NULL;
+  s->hash = fnv (fnv_str (FNV_OFFSET ^ seed, s->action), &s->ret, sizeof s->ret);
+  json_array_foreach (s->args, j, a)
     {
-      char *next = rh_xasprintf ("%s|%lld:%s:%lld:%lld", key, (long long) json_integer_value (json_object_get (a, "index")),
-                                 json_string_value (json_object_get (a, "op")),
-                                 (long long) json_integer_value (json_object_get (a, "value")),
-                                 (long long) json_integer_value (json_object_get (a, "valueTwo")));
-      free (key);
-      key = next;
+      long long v[3] = { arg_int (a, "index"), arg_int (a, "value"), arg_int (a, "valueTwo") };
+      s->hash = fnv_str (fnv (s->hash, v, sizeof v), json_string_value (json_object_get (a, "op")));
     }
-  return key;
 }
 
-static char *
-name_key (const char *name, const char *rkey)
+static bool
+str_eq (const char *a, const char *b)
 {
-  return rh_xasprintf ("%s\x1f%s", name, rkey);
+  return a == b || (a && b && strcmp (a, b) == 0);
+}
+
+static bool
+shape_eq (const struct shape *x, const struct shape *y)
+{
+  size_t n = json_array_size (x->args);
+
+  if (x->hash != y->hash || x->ret != y->ret || !str_eq (x->action, y->action) || n != json_array_size (y->args))
+    return false;
+  for (size_t j = 0; j < n; j++)
+    {
+      json_t *a = json_array_get (x->args, j), *b = json_array_get (y->args, j);
+      if (arg_int (a, "index") != arg_int (b, "index") || arg_int (a, "value") != arg_int (b, "value")
+          || arg_int (a, "valueTwo") != arg_int (b, "valueTwo")
+          || !str_eq (json_string_value (json_object_get (a, "op")), json_string_value (json_object_get (b, "op"))))
+        return false;
+    }
+  return true;
+}
+
+/* A set of (name, shape) pairs with flags: open addressing, linear probing. The names and
+ * shapes are borrowed from rules that outlive the set. */
+enum
+{
+  NS_OURS = 1,    /* a policy rule of this shape names it */
+  NS_PRESENT = 2, /* ... and a client rule of the same shape did too */
+  NS_SEEN = 4,    /* a kept rule of this shape already carries it */
+};
+
+struct name_ent
+{
+  const char *name; /* NULL: free slot */
+  const struct shape *shape;
+  uint64_t hash;
+  unsigned flags;
+};
+
+struct name_set
+{
+  struct name_ent *v;
+  size_t cap, n; /* cap is a power of two */
+};
+
+static void
+name_set_grow (struct name_set *s)
+{
+  struct name_ent *old = s->v;
+  size_t oldcap = s->cap;
+
+  s->cap = oldcap ? oldcap * 2 : 64;
+  s->v = rh_xmalloc0 (s->cap * sizeof *s->v);
+  for (size_t i = 0; i < oldcap; i++)
+    if (old[i].name)
+      {
+        size_t k = old[i].hash & (s->cap - 1);
+        while (s->v[k].name)
+          k = (k + 1) & (s->cap - 1);
+        s->v[k] = old[i];
+      }
+  free (old);
+}
+
+/* The entry for (name, shape); created with no flags when insert, else NULL when absent. */
+static struct name_ent *
+name_set_get (struct name_set *s, const char *name, const struct shape *shape, bool insert)
+{
+  uint64_t h;
+  size_t k;
+
+  if (name == NULL) /* not a string: only in an unchecked profile; keyed as it used to print */
+    name = "(null)";
+  h = fnv_str (shape->hash, name);
+
+  if (insert && (s->n + 1) * 2 > s->cap)
+    name_set_grow (s);
+  if (s->cap == 0)
+    return NULL;
+  for (k = h & (s->cap - 1); s->v[k].name; k = (k + 1) & (s->cap - 1))
+    if (s->v[k].hash == h && strcmp (s->v[k].name, name) == 0 && shape_eq (s->v[k].shape, shape))
+      return &s->v[k];
+  if (!insert)
+    return NULL;
+  s->v[k] = (struct name_ent) { name, shape, h, 0 };
+  s->n++;
+  return &s->v[k];
+}
+
+static void
+name_set_free (struct name_set *s)
+{
+  free (s->v);
 }
 
 /* A shallow copy of rule with another names array (the client's other keys are kept). */
@@ -619,15 +765,24 @@ with_names (json_t *rule, json_t *names)
 static char *
 join_names (json_t *names)
 {
-  char *s = rh_xstrdup ("");
+  size_t len = 1, off = 0;
+  char *s;
   json_t *n;
   size_t i;
+
+  json_array_foreach (names, i, n)
+    len += strlen (json_string_value (n)) + 1;
+  s = rh_xmalloc0 (len);
   json_array_foreach (names, i, n)
     {
-      char *next = rh_xasprintf ("%s%s%s", s, i ? "," : "", json_string_value (n));
-      free (s);
-      s = next;
+      const char *v = json_string_value (n);
+      size_t l = strlen (v);
+      if (i)
+        s[off++] = ',';
+      memcpy (s + off, v, l);
+      off += l;
     }
+  s[off] = '\0';
   return s;
 }
 
@@ -637,6 +792,7 @@ struct item
   int rank;
   size_t seq;   /* position before sorting: ours first, then the client's in order */
   ssize_t client_idx; /* index in the client's syscalls, -1 for ours */
+  struct shape shape; /* of rule (the set points at it once items[] is sorted) */
 };
 
 static int
@@ -651,29 +807,40 @@ item_cmp (const void *a, const void *b)
 /* Client rule -> the rule runsc should get (a new reference), or NULL when nothing of it is
  * left once the names our policy already carries identically are taken out. */
 static json_t *
-adapt_client_rule (json_t *rule, size_t idx, json_t *ours_keys, json_t *present, const struct rh_seccomp_policy *sp,
-                   const struct rh_logger *log)
+adapt_client_rule (json_t *rule, size_t idx, struct name_set *set, const struct rh_seccomp_policy *sp,
+                   const struct rh_logger *log, uint64_t seed, struct shape *out_shape)
 {
-  _cleanup_free_ char *rkey = rule_key (rule);
+  struct shape shape;
   _cleanup_json_ json_t *names = json_array ();
   json_t *out, *n;
+  json_t *orig = json_object_get (rule, "names");
   const char *action = rule_action (rule);
-  size_t j;
+  bool as_trace = sp->enosys_as_trace && strcmp (action, "SCMP_ACT_ERRNO") == 0
+                  && json_integer_value (json_object_get (rule, "errnoRet")) == ERRNO_ENOSYS;
+  bool kill_thread = strcmp (action, "SCMP_ACT_KILL_THREAD") == 0;
+  size_t j, dropped = 0;
 
-  json_array_foreach (json_object_get (rule, "names"), j, n)
+  shape_of (rule, seed, &shape);
+  json_array_foreach (orig, j, n)
     {
-      _cleanup_free_ char *k = name_key (json_string_value (n), rkey);
-      if (json_object_get (ours_keys, k))
-        json_object_set_new (present, k, json_true ());
+      struct name_ent *e = name_set_get (set, json_string_value (n), &shape, false);
+      if (e && (e->flags & NS_OURS))
+        {
+          e->flags |= NS_PRESENT;
+          dropped++;
+        }
       else
         json_array_append (names, n);
     }
   if (json_array_size (names) == 0)
     return NULL;
   add_runsc_aliases (names);
+  *out_shape = shape; /* the same but for the action changes below */
+  /* Nothing to change (the usual case): the rule itself goes on. */
+  if (dropped == 0 && json_array_size (names) == json_array_size (orig) && !as_trace && !kill_thread)
+    return json_incref (rule);
   out = with_names (rule, names);
-  if (sp->enosys_as_trace && strcmp (action, "SCMP_ACT_ERRNO") == 0
-      && json_integer_value (json_object_get (rule, "errnoRet")) == ERRNO_ENOSYS)
+  if (as_trace)
     {
       _cleanup_free_ char *list = join_names (names);
       json_object_set_new (out, "action", json_string ("SCMP_ACT_TRACE"));
@@ -681,22 +848,27 @@ adapt_client_rule (json_t *rule, size_t idx, json_t *ours_keys, json_t *present,
       rh_log_info (log, "seccomp: linux.seccomp.syscalls[%zu] (%s) asks for SCMP_ACT_ERRNO with ENOSYS, which runsc "
                         "would return as EPERM; written as SCMP_ACT_TRACE, which returns ENOSYS (policy key "
                         "seccomp.enosys_as_trace)", idx, list);
+      shape_of (out, seed, out_shape);
     }
-  else if (strcmp (action, "SCMP_ACT_KILL_THREAD") == 0)
-    json_object_set_new (out, "action", json_string ("SCMP_ACT_KILL"));
+  else if (kill_thread)
+    {
+      json_object_set_new (out, "action", json_string ("SCMP_ACT_KILL"));
+      shape_of (out, seed, out_shape);
+    }
   return out;
 }
 
 int
 rh_seccomp_merge (json_t *profile, const struct rh_seccomp_policy *sp, const struct rh_logger *log, rh_error *err)
 {
+  struct shape no_shape = { NULL, -1, NULL, FNV_OFFSET };
+  uint64_t seed = 0;
   json_t *sys = json_object_get (profile, "syscalls");
-  _cleanup_json_ json_t *ours_keys = json_object ();
-  _cleanup_json_ json_t *present = json_object ();
-  _cleanup_json_ json_t *uncond = json_object ();
-  _cleanup_json_ json_t *seen = json_object ();
+  __attribute__ ((cleanup (name_set_free))) struct name_set set = { NULL, 0, 0 };
+  __attribute__ ((cleanup (name_set_free))) struct name_set uncond = { NULL, 0, 0 }; /* shape: no_shape */
   _cleanup_json_ json_t *out = json_array ();
   _cleanup_free_ struct item *items = NULL;
+  _cleanup_free_ struct shape *ours = NULL;
   size_t n = 0, cap, i, j;
   json_t *rule, *name;
 
@@ -704,27 +876,32 @@ rh_seccomp_merge (json_t *profile, const struct rh_seccomp_policy *sp, const str
     return rh_error_set (err, EINVAL, "linux.seccomp: expected an object");
   if (!is_absent (sys) && !json_is_array (sys))
     return rh_error_set (err, EINVAL, "linux.seccomp.syscalls: expected an array");
+  /* The names come from the client: a per-call random seed keeps crafted names from piling
+   * into one probe chain (the sets are only asked about membership, so the output does not
+   * depend on it). Without randomness, the seed is a heap address. */
   cap = json_array_size (sp->deny) + json_array_size (sys) + 1;
   items = rh_xmalloc0 (cap * sizeof *items);
+  if (getrandom (&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t) sizeof seed)
+    seed = (uint64_t) (uintptr_t) items;
+  no_shape.hash ^= seed;
+  ours = rh_xmalloc0 ((json_array_size (sp->deny) + 1) * sizeof *ours);
 
   json_array_foreach (sp->deny, i, rule)
     {
-      _cleanup_free_ char *rkey = rule_key (rule);
+      shape_of (rule, seed, &ours[i]);
       json_array_foreach (json_object_get (rule, "names"), j, name)
-        {
-          _cleanup_free_ char *k = name_key (json_string_value (name), rkey);
-          json_object_set_new (ours_keys, k, json_true ());
-        }
+        name_set_get (&set, json_string_value (name), &ours[i], true)->flags |= NS_OURS;
       /* A copy: the spec must not share objects with the policy. */
-      items[n] = (struct item) { json_deep_copy (rule), rh_seccomp_action_rank (rule_action (rule)), n, -1 };
+      items[n] = (struct item) { json_deep_copy (rule), rh_seccomp_action_rank (rule_action (rule)), n, -1, ours[i] };
       n++;
     }
   json_array_foreach (sys, i, rule)
     {
-      json_t *c = adapt_client_rule (rule, i, ours_keys, present, sp, log);
+      struct shape shape;
+      json_t *c = adapt_client_rule (rule, i, &set, sp, log, seed, &shape);
       if (c == NULL)
         continue;
-      items[n] = (struct item) { c, rh_seccomp_action_rank (rule_action (c)), n, (ssize_t) i };
+      items[n] = (struct item) { c, rh_seccomp_action_rank (rule_action (c)), n, (ssize_t) i, shape };
       n++;
     }
 
@@ -733,7 +910,6 @@ rh_seccomp_merge (json_t *profile, const struct rh_seccomp_policy *sp, const str
 
   for (i = 0; i < n; i++)
     {
-      _cleanup_free_ char *rkey = rule_key (items[i].rule);
       _cleanup_json_ json_t *keep = json_array ();
       _cleanup_json_ json_t *gone = json_array ();
       bool unconditional = rule_unconditional (items[i].rule);
@@ -742,18 +918,19 @@ rh_seccomp_merge (json_t *profile, const struct rh_seccomp_policy *sp, const str
       json_array_foreach (names, j, name)
         {
           const char *s = json_string_value (name);
-          _cleanup_free_ char *k = name_key (s, rkey);
+          struct name_ent *e;
           /* Decided by an earlier rule for every argument value: this one is never reached. */
-          if (json_object_get (uncond, s))
+          if (name_set_get (&uncond, s, &no_shape, false))
             {
               json_array_append (gone, name);
               continue;
             }
-          if (json_object_get (seen, k))
+          e = name_set_get (&set, s, &items[i].shape, true);
+          if (e->flags & NS_SEEN)
             continue;
-          json_object_set_new (seen, k, json_true ());
+          e->flags |= NS_SEEN;
           if (unconditional)
-            json_object_set_new (uncond, s, json_true ());
+            name_set_get (&uncond, s, &no_shape, true);
           json_array_append (keep, name);
         }
       if (json_array_size (gone) > 0)
@@ -773,13 +950,12 @@ rh_seccomp_merge (json_t *profile, const struct rh_seccomp_policy *sp, const str
 
   json_array_foreach (sp->deny, i, rule)
     {
-      _cleanup_free_ char *rkey = rule_key (rule);
       _cleanup_free_ char *list = join_names (json_object_get (rule, "names"));
       bool all = true;
       json_array_foreach (json_object_get (rule, "names"), j, name)
         {
-          _cleanup_free_ char *k = name_key (json_string_value (name), rkey);
-          all = all && json_object_get (present, k) != NULL;
+          struct name_ent *e = name_set_get (&set, json_string_value (name), &ours[i], false);
+          all = all && e != NULL && (e->flags & NS_PRESENT);
         }
       if (all)
         rh_log_debug (log, "seccomp: policy rule seccomp.deny[%zu] (%s) already present", i, list);
