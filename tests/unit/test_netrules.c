@@ -309,7 +309,7 @@ test_parse_hostile (void **state)
     "*filter\n-A RUNSC-HOST-INPUT -m comment --comment \"runsc-host:x",
     "*filter\n-A RUNSC-HOST-INPUT -m comment --comment \"runsc-host:a\\\"b\" -j X\nCOMMIT\n",
     "*filter\n-A RUNSC-HOST-INPUT -m comment --comment runsc-host:ok -j\nCOMMIT\n",
-    "*filter\n:" "RH-I-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa - [0:0]\nCOMMIT\n",
+    "*filter\n:RH-I-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa - [0:0]\nCOMMIT\n",
   };
   for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
     {
