@@ -15,7 +15,6 @@ setup_file ()
   rh_require_binary "$RUNSC_HOST"
   rh_require_binary "$RH_HOOK"
   rh_netns_create
-  rh_net_cgroup_sweep_push
   rh_net_outside_create
   rh_net_default_drop
   rh_net_alias 127.0.0.77
@@ -73,11 +72,11 @@ stop_container ()
   rh_net_wait_listen 127.0.0.1 8080
   rh_net_wait_listen 127.0.0.1 8081
 
-  run nsenter --net="/run/netns/$RH_NET_OUT" wget -t 1 -T 3 -q -O- "http://$RH_NET_IN_ADDR:8080/index.html"
+  run nsenter --net="/run/netns/$RH_NET_OUT" curl -sS --max-time 3 "http://$RH_NET_IN_ADDR:8080/index.html"
   [ "$status" -eq 0 ]
   rh_assert_contains "$output" "runsc-host test image busybox"
 
-  run nsenter --net="/run/netns/$RH_NET_OUT" wget -t 1 -T 2 -q -O- "http://$RH_NET_IN_ADDR:8081/index.html"
+  run nsenter --net="/run/netns/$RH_NET_OUT" curl -sS --max-time 2 "http://$RH_NET_IN_ADDR:8081/index.html"
   [ "$status" -ne 0 ]
   rh_refute_contains "$output" "runsc-host test image"
 
@@ -87,7 +86,7 @@ stop_container ()
   rh_refute_contains "$output" "--dport 8081"
 
   stop_container "$id"
-  run nsenter --net="/run/netns/$RH_NET_OUT" wget -t 1 -T 2 -q -O- "http://$RH_NET_IN_ADDR:8080/index.html"
+  run nsenter --net="/run/netns/$RH_NET_OUT" curl -sS --max-time 2 "http://$RH_NET_IN_ADDR:8080/index.html"
   [ "$status" -ne 0 ]
   assert_no_leftovers "$id"
   # What stays is the empty shared layout: two chains, one jump each from INPUT and OUTPUT.

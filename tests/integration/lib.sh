@@ -59,7 +59,8 @@
 #                        RH_POLICY= (empty) before calling: no RUNSC_HOST_CONFIG, so
 #                        runsc-host uses /etc/runsc-host/config.json or its embedded default.
 #                        Log: RH_CTRD_LOG (printed when it does not come up).
-#   rh_containerd_stop   Kill our tasks, delete our containers, stop containerd and our shims.
+#   rh_containerd_stop   Kill our tasks, delete our containers, stop containerd and our shims,
+#                        remove our namespace's cgroups (v1 and v2) once they are empty.
 #   rh_ctr ARGS...       ctr with our --address and -n RH_NS (bounded by RH_CTR_TIMEOUT, 120 s).
 #   rh_run [OPTS] IMAGE ID [CMD...]  `ctr run --rm --runc-binary RUNSC_HOST --net-host
 #                        --snapshotter native OPTS IMAGE ID CMD...`; exit status is the task's.
@@ -473,6 +474,38 @@ rh_containerd_stop ()
     rh__unmount_under_any "$RH_RUNC_ROOT"
     rm -rf "$RH_RUNC_ROOT"
   fi
+  rh_cgroups_remove "$RH_NS"
+  rh_cgroup2_sweep
+  return 0
+}
+
+# rh_cgroups_remove NAME: remove the top-level cgroup NAME (ours: it carries RH_NAME) from
+# every hierarchy, deepest first; rmdir only ever removes empty cgroups. containerd clients put
+# a container at /<namespace>/<id> and runsc removes only the <id> part.
+rh_cgroups_remove ()
+{
+  local name=${1:?} top
+  [[ $name == rh-* && $name != */* ]] || return 0
+  for top in /sys/fs/cgroup/*/"$name" /sys/fs/cgroup/"$name"; do
+    [[ -d $top ]] || continue
+    find "$top" -depth -type d -exec rmdir {} + 2>/dev/null
+    [[ -d $top ]] && rh_log "cgroup $top still in use"
+  done
+  return 0
+}
+
+# rh_cgroup2_sweep: remove the empty cgroup v2 groups that runsc-host-hook made for our
+# containers (<cgroup2>/runsc-host/<id>, on hybrid hosts) when a test killed containerd before
+# poststop ran; then the shared parent if it is empty.
+rh_cgroup2_sweep ()
+{
+  local mnt d
+  mnt=$(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo)
+  [[ -n $mnt && -d $mnt/runsc-host && -n ${RH_NAME:-} ]] || return 0
+  for d in "$mnt/runsc-host/$RH_NAME"-*; do
+    [[ -d $d && -z $(cat "$d/cgroup.procs" 2>/dev/null) ]] && rmdir "$d" 2>/dev/null
+  done
+  rmdir "$mnt/runsc-host" 2>/dev/null
   return 0
 }
 

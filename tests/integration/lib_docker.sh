@@ -22,8 +22,6 @@
 #                        of its rootfs layer); prints its reference.
 #   rh_compose ARGS...   docker-compose 1.29 on our socket (DOCKER_HOST), project RH_COMPOSE_PROJECT.
 #   rh_docker_wait_state CONTAINER STATUS [SECS]  Wait until .State.Status is STATUS.
-#   rh_cgroups_remove NAME  Remove the (empty) top-level cgroup NAME from every hierarchy; for
-#                        the /RH_NS parent that ctr's containers leave behind.
 
 : "${RH_DOCKER_BIN:=/usr/bin/docker}"
 : "${RH_DOCKERD_BIN:=$(command -v dockerd 2>/dev/null || echo /usr/sbin/dockerd)}"
@@ -183,20 +181,6 @@ rh_docker_stop ()
   return 0
 }
 
-# rh_cgroups_remove NAME: remove the top-level cgroup NAME (ours: it carries RH_NAME) from
-# every hierarchy, deepest first; rmdir only ever removes empty cgroups. containerd clients put
-# a container at /<namespace>/<id> and runsc removes only the <id> part.
-rh_cgroups_remove ()
-{
-  local name=${1:?} top
-  [[ $name == rh-* && $name != */* ]] || return 0
-  for top in /sys/fs/cgroup/*/"$name" /sys/fs/cgroup/"$name"; do
-    [[ -d $top ]] || continue
-    find "$top" -depth -type d -exec rmdir {} + 2>/dev/null
-    [[ -d $top ]] && rh_log "cgroup $top still in use"
-  done
-  return 0
-}
 
 rh__docker_cgroups_remove ()
 {

@@ -22,9 +22,6 @@
 #   rh_net_root_has_ours    true when the ROOT namespace's firewall shows anything of ours
 #                           (read-only iptables-save/ip6tables-save; proves the tests never
 #                           touch it).
-#   rh_net_cgroup_sweep_push  at teardown (after containerd is gone), remove the empty cgroup v2
-#                           groups the hook made for this run's containers (<cgroup2>/runsc-host/
-#                           RH_NAME-*): a containerd killed mid-test never deletes its tasks.
 #   rh_net_fake_sandbox     start a stand-in "sandbox" (sleep) for driving runsc-host-hook
 #                           directly; prints its pid; it is killed at teardown.
 #   rh_net_state ID PID [STATUS [BUNDLE]]  the OCI state JSON runsc would give the hook.
@@ -126,19 +123,3 @@ rh_net_state ()
     '{ociVersion: "1.0.2", id: $id, pid: $pid, status: $st, bundle: $b}'
 }
 
-rh_net_cgroup_sweep ()
-{
-  local mnt d
-  mnt=$(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo)
-  [[ -n $mnt && -d $mnt/runsc-host ]] || return 0
-  for d in "$mnt/runsc-host/$RH_NAME"-*; do
-    [[ -d $d && -z $(cat "$d/cgroup.procs" 2>/dev/null) ]] && rmdir "$d" 2>/dev/null
-  done
-  rmdir "$mnt/runsc-host" 2>/dev/null
-  return 0
-}
-
-rh_net_cgroup_sweep_push ()
-{
-  rh_cleanup_push rh_net_cgroup_sweep
-}

@@ -15,7 +15,6 @@ setup_file ()
   rh_require_binary "$RUNSC_HOST"
   rh_require_binary "$RH_SHIM"
   # Runs last: ctr's containers live under /<namespace>/<id> cgroups.
-  rh_cleanup_push rh_cgroups_remove "$RH_NS"
   rh_netns_create
   rh_policy_write
   rh_tee_socket_start
