@@ -28,7 +28,7 @@
 # fork/exec of the client command. The machine is shared: absolute times are noisy; what we
 # report is the ratio of variants measured in the same rounds.
 
-: "${RH_BUILD_DIR:=/work/main/build-bench}"
+: "${RH_BUILD_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build}"
 export RH_BUILD_DIR
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${RH_SOURCE_DIR:=$(cd "$BENCH_DIR/.." && pwd)}"

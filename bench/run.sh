@@ -8,7 +8,7 @@
 #   --wait-quiet  wait (up to 10 min) for the 1-minute load to drop below 1.0 before each bench
 #   NAME...       only these (rewrite passthrough lifecycle docker memory workload scale hook gate)
 #
-# Needs root, a build (RH_BUILD_DIR, default /work/main/build-bench; benchmark a RelWithDebInfo
+# Needs root, a build (RH_BUILD_DIR, default <repo>/build; benchmark a RelWithDebInfo
 # or Release build: cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo), containerd, runsc, runc, docker.io.
 set -euo pipefail
 export LC_ALL=C

@@ -246,7 +246,8 @@ main (int argc, char **argv)
       lat[i] = now () - s;
       if (st >= 0 && st < 600)
         statuses[st]++;
-      if (verbose && i == 0)
+      /* -v: the body of the first answer with each status. */
+      if (verbose && st >= 0 && st < 600 && statuses[st] == 1)
         {
           printf ("first %d ", st);
           fwrite (rbody, 1, rlen, stdout);

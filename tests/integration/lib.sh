@@ -21,7 +21,7 @@
 #   rh_setup_env TOPIC   Pick unique names from TOPIC ([a-z0-9]+) and the owner pid $$:
 #                        RH_NAME=rh-TOPIC-PID (also the netns RH_NETNS and the ctr namespace
 #                        RH_NS), RH_TMP (temp dir /tmp/rh-TOPIC-PID.XXXX), and the binaries
-#                        from RH_BUILD_DIR (default /work/main/build): RUNSC_HOST, RH_HOOK,
+#                        from RH_BUILD_DIR (default <repo>/build): RUNSC_HOST, RH_HOOK,
 #                        RH_SHIM, RH_GATE. Reaps what dead earlier runs left behind. Sets
 #                        RH_SKIP_REASON (not root / a tool missing) instead of failing. Outside
 #                        bats it also installs `trap rh_teardown EXIT`.
@@ -99,7 +99,7 @@
 #                        RH_TEE_TOKEN (attestation_verifier_claims_token) beside the socket.
 #   rh_tee_socket_stop   Drop our use; the last user removes only what the harness created.
 
-: "${RH_BUILD_DIR:=/work/main/build}"
+: "${RH_BUILD_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}"
 : "${RH_SOURCE_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${RH_IMAGE_CACHE:=/tmp/rh-image-cache}"
 : "${RH_CTR_TIMEOUT:=120}"
