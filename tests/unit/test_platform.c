@@ -405,7 +405,7 @@ static void
 test_no_descriptor_leaks_into_probe (void **state)
 {
   struct fixture *f = *state;
-  _cleanup_free_ char *out = NULL, *fds = NULL, *p = NULL;
+  _cleanup_free_ char *fds = NULL, *p = NULL;
   rh_error err;
   int fd = open ("/dev/null", O_RDONLY); /* deliberately without O_CLOEXEC */
 
