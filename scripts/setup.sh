@@ -9,7 +9,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
 if [[ $(id -u) -ne 0 ]]; then
-  echo "setup: run as root: sudo ./scripts/setup.sh" >&2
+  echo "setup: run as root: ./scripts/setup.sh" >&2
   exit 1
 fi
 

@@ -13,7 +13,7 @@ cd "$root"
 build=${RH_BUILD:-$root/build}
 
 if [[ $(id -u) -ne 0 ]]; then
-  echo "test: not root: the integration tests will be skipped (run: sudo ./scripts/test.sh)" >&2
+  echo "test: not root: the integration tests will be skipped (run it as root)" >&2
   ./scripts/deps.sh || true
 else
   ./scripts/deps.sh
