@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "golden.h"
 #include "fsutil.h"
 #include "paths.h"
 #include "policy.h"
@@ -37,26 +38,6 @@
 
 #define CASES RH_TEST_DATA "/rewrite"
 #define TEST_BUNDLE "/run/containerd/io.containerd.runtime.v2.task/default/c1"
-
-static char *
-slurp (const char *path)
-{
-  char *text = NULL;
-  rh_error err;
-  if (rh_read_file_capped (path, 1u << 20, &text, NULL, &err) < 0)
-    return NULL;
-  return text;
-}
-
-static json_t *
-load_json (const char *path)
-{
-  json_error_t jerr;
-  json_t *j = json_load_file (path, JSON_REJECT_DUPLICATES, &jerr);
-  if (j == NULL)
-    fail_msg ("%s: %s (line %d)", path, jerr.text, jerr.line);
-  return j;
-}
 
 static struct rh_policy *
 load_policy (const char *path)
@@ -93,18 +74,6 @@ subst_sha (json_t *want, const char *sha)
     json_object_set_new (ann, RH_ANNOTATION_POLICY, json_string (sha));
 }
 
-static char *
-read_log (int fd)
-{
-  char *buf = NULL;
-  size_t len = 0;
-  rh_error err;
-  lseek (fd, 0, SEEK_SET);
-  if (rh_read_fd_capped (fd, 1u << 20, &buf, &len, &err) < 0)
-    fail_msg ("%s", err.msg);
-  return buf;
-}
-
 static int
 run_case (const char *name)
 {
@@ -117,7 +86,7 @@ run_case (const char *name)
   _cleanup_free_ char *logw_path = rh_xasprintf ("%s/want_log.txt", dir);
   _cleanup_free_ char *want_err = NULL;
   _cleanup_free_ char *logtext = NULL;
-  _cleanup_json_ json_t *in = load_json (in_path);
+  _cleanup_json_ json_t *in = golden_load_json (in_path);
   _cleanup_json_ json_t *fs = NULL;
   _cleanup_json_ json_t *want = NULL;
   struct rh_policy *pol;
@@ -129,7 +98,7 @@ run_case (const char *name)
 
   pol = load_policy (access (pol_path, F_OK) == 0 ? pol_path : CASES "/policy.json");
   if (access (fs_path, F_OK) == 0)
-    fs = load_json (fs_path);
+    fs = golden_load_json (fs_path);
   res = rh_fake_resolver_new (fs, &err);
   if (res == NULL)
     fail_msg ("%s: %s", name, err.msg);
@@ -140,7 +109,7 @@ run_case (const char *name)
                                   .container_id = "c1" };
 
   r = core_rewrite (in, &ctx, &err);
-  want_err = slurp (err_path);
+  want_err = golden_slurp (err_path);
   if (want_err)
     {
       want_err[strcspn (want_err, "\n")] = '\0';
@@ -170,7 +139,7 @@ run_case (const char *name)
       json_dump_file (copy, want_path, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
       print_message ("case %s: wrote %s\n", name, want_path);
     }
-  want = load_json (want_path);
+  want = golden_load_json (want_path);
   subst_sha (want, pol->sha256);
   if (!json_equal (in, want))
     {
@@ -188,55 +157,19 @@ run_case (const char *name)
     }
 
 out:
-  logtext = read_log (lg.fd);
+  logtext = golden_read_log (lg.fd);
   if (!failed)
-    {
-      _cleanup_free_ char *wl = slurp (logw_path);
-      char *save = NULL;
-      for (char *line = wl ? strtok_r (wl, "\n", &save) : NULL; line; line = strtok_r (NULL, "\n", &save))
-        if (line[0] && strstr (logtext, line) == NULL)
-          {
-            print_error ("case %s: log lacks \"%s\"; log:\n%s\n", name, line, logtext);
-            failed = 1;
-          }
-    }
+    failed = golden_check_log (name, logtext, logw_path);
   close (lg.fd);
   rh_fake_resolver_free (res);
   rh_policy_free (pol);
   return failed;
 }
 
-static int
-cmp_str (const void *a, const void *b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
 static void
 test_golden (void **state)
 {
-  DIR *d = opendir (CASES);
-  struct dirent *de;
-  _cleanup_strv_ char **names = rh_xmalloc0 (sizeof (char *));
-  int failed = 0;
-  size_t n;
-
-  assert_non_null (d);
-  while ((de = readdir (d)))
-    {
-      struct stat st;
-      _cleanup_free_ char *p = rh_xasprintf ("%s/%s", CASES, de->d_name);
-      if (de->d_name[0] != '.' && stat (p, &st) == 0 && S_ISDIR (st.st_mode))
-        rh_strv_push (&names, de->d_name);
-    }
-  closedir (d);
-  n = rh_strv_len (names);
-  qsort (names, n, sizeof (char *), cmp_str);
-  for (size_t i = 0; i < n; i++)
-    failed += run_case (names[i]);
-  print_message ("%zu golden cases, %d failed\n", n, failed);
-  assert_true (n >= 25);
-  assert_int_equal (failed, 0);
+  golden_run_all (CASES, run_case, 25);
 }
 
 /* ---- rh_spec_rewrite (all modifiers) ---- */
@@ -250,7 +183,7 @@ static void
 test_full_rewrite_marks_and_is_idempotent (void **state)
 {
   struct rh_policy *pol = load_policy (CASES "/policy.json");
-  _cleanup_json_ json_t *spec = load_json (CASES "/mixed-realistic/in.json");
+  _cleanup_json_ json_t *spec = golden_load_json (CASES "/mixed-realistic/in.json");
   _cleanup_json_ json_t *once = NULL;
   struct rh_resolver *res = rh_fake_resolver_new (NULL, NULL);
   struct rh_rewrite_ctx ctx = { .policy = pol, .resolver = res, .bundle = TEST_BUNDLE };
@@ -378,7 +311,7 @@ static char *
 read_in (const char *dir, const char *name)
 {
   _cleanup_free_ char *p = rh_xasprintf ("%s/%s", dir, name);
-  return slurp (p);
+  return golden_slurp (p);
 }
 
 /* Names of the entries in dir, sorted, joined by spaces. */
@@ -393,7 +326,7 @@ listing (const char *dir)
     if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
       rh_strv_push (&names, de->d_name);
   closedir (d);
-  qsort (names, rh_strv_len (names), sizeof (char *), cmp_str);
+  qsort (names, rh_strv_len (names), sizeof (char *), golden_cmp_str);
   for (char **p = names; *p; p++)
     {
       char *n = rh_xasprintf ("%s%s%s", out, out[0] ? " " : "", *p);

@@ -26,6 +26,7 @@
 
 #include "caps.h"
 #include "cleanup.h"
+#include "golden.h"
 #include "fsutil.h"
 #include "paths.h"
 #include "policy.h"
@@ -38,27 +39,6 @@
 /* libseccomp's header shares its name with lib/seccomp.h (see lib/seccomp.c). */
 uint32_t seccomp_arch_resolve_name (const char *arch_name);
 int seccomp_syscall_resolve_name_arch (uint32_t arch_token, const char *name);
-
-static char *
-slurp (const char *path)
-{
-  char *text = NULL;
-  rh_error err;
-  if (rh_read_file_capped (path, 4u << 20, &text, NULL, &err) < 0)
-    return NULL;
-  return text;
-}
-
-static json_t *
-load_json (const char *path)
-{
-  json_error_t jerr;
-  /* NUL bytes allowed: a case checks that the modifiers refuse them. */
-  json_t *j = json_load_file (path, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
-  if (j == NULL)
-    fail_msg ("%s: %s (line %d)", path, jerr.text, jerr.line);
-  return j;
-}
 
 /* Replace every "@DATA@" in text. */
 static char *
@@ -84,7 +64,7 @@ subst_data (const char *text)
 static int
 parse_policy_file (const char *path, struct rh_policy **out, rh_error *err)
 {
-  _cleanup_free_ char *raw = slurp (path);
+  _cleanup_free_ char *raw = golden_slurp (path);
   _cleanup_free_ char *text = NULL;
   if (raw == NULL)
     fail_msg ("cannot read %s", path);
@@ -98,18 +78,6 @@ my_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
   if (rh_caps_rewrite (spec, ctx, err) < 0 || rh_seccomp_rewrite (spec, ctx, err) < 0)
     return -1;
   return 0;
-}
-
-static char *
-read_log (int fd)
-{
-  char *buf = NULL;
-  size_t len = 0;
-  rh_error err;
-  lseek (fd, 0, SEEK_SET);
-  if (rh_read_fd_capped (fd, 4u << 20, &buf, &len, &err) < 0)
-    fail_msg ("%s", err.msg);
-  return buf;
 }
 
 static bool
@@ -131,9 +99,9 @@ run_case (const char *name)
   _cleanup_free_ char *pol_path = rh_xasprintf ("%s/policy.json", dir);
   _cleanup_free_ char *fs_path = rh_xasprintf ("%s/fs.json", dir);
   _cleanup_free_ char *logw_path = rh_xasprintf ("%s/want_log.txt", dir);
-  _cleanup_free_ char *want_err = slurp (err_path);
+  _cleanup_free_ char *want_err = golden_slurp (err_path);
   _cleanup_free_ char *logtext = NULL;
-  _cleanup_json_ json_t *in = load_json (in_path);
+  _cleanup_json_ json_t *in = golden_load_json (in_path);
   _cleanup_json_ json_t *fs = NULL;
   _cleanup_json_ json_t *want = NULL;
   struct rh_policy *pol = NULL;
@@ -155,7 +123,7 @@ run_case (const char *name)
       return error_matches (name, err.msg, want_err) ? 0 : 1;
     }
   if (access (fs_path, F_OK) == 0)
-    fs = load_json (fs_path);
+    fs = golden_load_json (fs_path);
   res = rh_fake_resolver_new (fs, &err);
   if (res == NULL)
     fail_msg ("%s: %s", name, err.msg);
@@ -188,7 +156,7 @@ run_case (const char *name)
       json_dump_file (in, want_path, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
       print_message ("case %s: wrote %s\n", name, want_path);
     }
-  want = load_json (want_path);
+  want = golden_load_json (want_path);
   if (!json_equal (in, want))
     {
       _cleanup_free_ char *got = json_dumps (in, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
@@ -204,55 +172,19 @@ run_case (const char *name)
     }
 
 out:
-  logtext = read_log (lg.fd);
+  logtext = golden_read_log (lg.fd);
   if (!failed)
-    {
-      _cleanup_free_ char *wl = slurp (logw_path);
-      char *save = NULL;
-      for (char *line = wl ? strtok_r (wl, "\n", &save) : NULL; line; line = strtok_r (NULL, "\n", &save))
-        if (line[0] && strstr (logtext, line) == NULL)
-          {
-            print_error ("case %s: log lacks \"%s\"; log:\n%s\n", name, line, logtext);
-            failed = 1;
-          }
-    }
+    failed = golden_check_log (name, logtext, logw_path);
   close (lg.fd);
   rh_fake_resolver_free (res);
   rh_policy_free (pol);
   return failed;
 }
 
-static int
-cmp_str (const void *a, const void *b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
 static void
 test_golden (void **state)
 {
-  DIR *d = opendir (CASES);
-  struct dirent *de;
-  _cleanup_strv_ char **names = rh_xmalloc0 (sizeof (char *));
-  int failed = 0;
-  size_t n;
-
-  assert_non_null (d);
-  while ((de = readdir (d)))
-    {
-      struct stat st;
-      _cleanup_free_ char *p = rh_xasprintf ("%s/%s", CASES, de->d_name);
-      if (de->d_name[0] != '.' && stat (p, &st) == 0 && S_ISDIR (st.st_mode))
-        rh_strv_push (&names, de->d_name);
-    }
-  closedir (d);
-  n = rh_strv_len (names);
-  qsort (names, n, sizeof (char *), cmp_str);
-  for (size_t i = 0; i < n; i++)
-    failed += run_case (names[i]);
-  print_message ("%zu golden cases, %d failed\n", n, failed);
-  assert_true (n >= 20);
-  assert_int_equal (failed, 0);
+  golden_run_all (CASES, run_case, 20);
 }
 
 /* ---- the shipped default profile ---- */
@@ -260,7 +192,7 @@ test_golden (void **state)
 static void
 test_shipped_profile (void **state)
 {
-  _cleanup_json_ json_t *prof = load_json (RH_SOURCE_DIR "/config/seccomp/default.json");
+  _cleanup_json_ json_t *prof = golden_load_json (RH_SOURCE_DIR "/config/seccomp/default.json");
   _cleanup_json_ json_t *seen = json_object ();
   uint32_t x86 = seccomp_arch_resolve_name ("x86_64"), arm = seccomp_arch_resolve_name ("aarch64");
   rh_error err = { 0 };
