@@ -476,6 +476,23 @@ rh_containerd_stop ()
   fi
   rh_cgroups_remove "$RH_NS"
   rh_cgroup2_sweep
+  rh__fifo_sweep
+  return 0
+}
+
+# ctr keeps a container's stdio fifos in /run/containerd/fifo/<random>/<id>-std{in,out,err} and
+# removes them when it exits normally; a test that kills a shim or ctr leaves them. Ours are
+# the directories whose fifos carry our container-id prefix.
+rh__fifo_sweep ()
+{
+  local d f
+  [[ -n ${RH_NAME:-} && -d /run/containerd/fifo ]] || return 0
+  for d in /run/containerd/fifo/*/; do
+    for f in "$d$RH_NAME"-*; do
+      [[ -e $f ]] && rm -rf --one-file-system "$d"
+      break
+    done
+  done
   return 0
 }
 
