@@ -420,22 +420,6 @@ absolute (const struct rh_cli_env *env, const char *path)
   return rh_xasprintf ("%s%s%s", env->cwd, env->cwd[strlen (env->cwd) - 1] == '/' ? "" : "/", path);
 }
 
-static int
-parse_nonneg (const char *s, long max, long *out)
-{
-  char *end;
-  long v;
-
-  if (*s == '\0' || !isdigit ((unsigned char) *s))
-    return -1;
-  errno = 0;
-  v = strtol (s, &end, 10);
-  if (errno || *end || v > max)
-    return -1;
-  *out = v;
-  return 0;
-}
-
 /* --preserve-fds N: 0 is a no-op; runsc (2022) cannot pass extra fds into the sandbox, and
  * starting without them would hand the workload a different fd table than asked for. */
 static int
@@ -443,7 +427,7 @@ handle_preserve_fds (struct rh_cli *c, const char *cmd, const struct occ *o, rh_
 {
   long n;
 
-  if (parse_nonneg (o->value, INT_MAX, &n) < 0)
+  if (rh_cli_parse_nonneg (o->value, INT_MAX, &n) < 0)
     return rh_error_set (err, EINVAL, "%s: invalid value \"%s\" for --preserve-fds", cmd, o->value);
   if (n > 0)
     return rh_error_set (err, ENOTSUP, "%s --preserve-fds %ld: runsc cannot pass extra file descriptors into the "
@@ -610,10 +594,10 @@ check_user (const char *u)
   if (colon)
     {
       *colon = '\0';
-      if (parse_nonneg (colon + 1, UINT32_MAX, &v) < 0)
+      if (rh_cli_parse_nonneg (colon + 1, UINT32_MAX, &v) < 0)
         return -1;
     }
-  return parse_nonneg (copy, UINT32_MAX, &v);
+  return rh_cli_parse_nonneg (copy, UINT32_MAX, &v);
 }
 
 static int
@@ -671,7 +655,7 @@ do_exec (struct rh_cli *c, const struct rh_cli_env *env, const struct scan *s, r
               rh_error_set (err, EINVAL, "exec: invalid --user \"%s\": expected UID[:GID] (numbers)", o->value);
               goto fail;
             }
-          if (strcmp (name, "additional-gids") == 0 && parse_nonneg (o->value, UINT32_MAX, &v) < 0)
+          if (strcmp (name, "additional-gids") == 0 && rh_cli_parse_nonneg (o->value, UINT32_MAX, &v) < 0)
             {
               rh_error_set (err, EINVAL, "exec: invalid --additional-gids \"%s\": expected a number", o->value);
               goto fail;

@@ -126,6 +126,9 @@ int rh_cli_parse_signal (const char *s, int *out, rh_error *err);
 /* Usage text for a subcommand (NULL: the global usage). Never NULL. */
 const char *rh_cli_usage (const char *cmd);
 
+/* A decimal number from 0 to max, digits only (no sign, no spaces); -1 otherwise. */
+int rh_cli_parse_nonneg (const char *s, long max, long *out);
+
 /* The `features` document (runc's format), as JSON text. Caller frees. runsc_path may be NULL. */
 char *rh_cli_features_json (const char *runsc_path, const char *platform);
 

@@ -197,8 +197,8 @@ static const struct
   { "POLL", SIGPOLL },   { "PWR", SIGPWR },       { "SYS", SIGSYS },
 };
 
-static int
-small_number (const char *s, long max, long *out)
+int
+rh_cli_parse_nonneg (const char *s, long max, long *out)
 {
   char *end;
   long v;
@@ -221,7 +221,7 @@ rh_cli_parse_signal (const char *s, int *out, rh_error *err)
   const char *name;
   size_t len = strlen (s);
 
-  if (small_number (s, 64, &n) == 0)
+  if (rh_cli_parse_nonneg (s, 64, &n) == 0)
     {
       if (n < 1)
         return rh_error_set (err, EINVAL, "invalid signal \"%s\"", s);
