@@ -73,6 +73,29 @@ rh_read_file_capped (const char *path, size_t max, char **out, size_t *len, rh_e
 }
 
 int
+rh_write_all (int fd, const void *buf, size_t len)
+{
+  const char *p = buf;
+
+  while (len > 0)
+    {
+      ssize_t w = write (fd, p, len);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w < 0)
+        return -1;
+      if (w == 0)
+        {
+          errno = EIO;
+          return -1;
+        }
+      p += w;
+      len -= (size_t) w;
+    }
+  return 0;
+}
+
+int
 rh_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode, rh_error *err)
 {
   _cleanup_free_ char *dircopy = rh_xstrdup (path);
@@ -86,16 +109,8 @@ rh_write_file_atomic (const char *path, const void *data, size_t len, mode_t mod
   fd = mkostemp (tmpl, O_CLOEXEC);
   if (fd < 0)
     return rh_error_sys (err, errno, "create temporary file beside %s", path);
-  while (left > 0)
-    {
-      ssize_t w = write (fd, p, left);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w < 0)
-        goto fail;
-      p += w;
-      left -= (size_t) w;
-    }
+  if (rh_write_all (fd, p, left) < 0)
+    goto fail;
   if (fchmod (fd, mode) < 0 || fsync (fd) < 0)
     goto fail;
   if (rename (tmpl, path) < 0)

@@ -14,6 +14,9 @@ int rh_read_file_capped (const char *path, size_t max, char **out, size_t *len, 
 /* Read at most max bytes from fd until EOF; more than max is an error. */
 int rh_read_fd_capped (int fd, size_t max, char **out, size_t *len, rh_error *err);
 
+/* write() all of buf, retrying short writes and EINTR. Returns 0, or -1 with errno set. */
+int rh_write_all (int fd, const void *buf, size_t len);
+
 /* Replace path atomically: write a temp file in the same directory, fsync it, rename it over
  * path, fsync the directory. On any failure path is untouched and the temp file is removed. */
 int rh_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode, rh_error *err);

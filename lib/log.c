@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "util.h"
 
 static const char *const level_names[] = { "error", "warning", "info", "debug" };
@@ -143,21 +144,6 @@ rh_log_format_line (bool json, enum rh_log_level level, const char *msg)
     }
 }
 
-static void
-write_all (int fd, const char *buf, size_t len)
-{
-  while (len > 0)
-    {
-      ssize_t w = write (fd, buf, len);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w <= 0)
-        return;
-      buf += w;
-      len -= (size_t) w;
-    }
-}
-
 void
 rh_vlog (const struct rh_logger *lg, enum rh_log_level level, const char *fmt, va_list ap)
 {
@@ -176,7 +162,7 @@ rh_vlog (const struct rh_logger *lg, enum rh_log_level level, const char *fmt, v
       line = rh_xrealloc (line, len + 2);
       line[len] = '\n';
       line[len + 1] = '\0';
-      write_all (lg->fd, line, len + 1);
+      (void) rh_write_all (lg->fd, line, len + 1); /* logging is best effort */
       free (line);
     }
   if (lg->stderr_fd >= 0 && level <= RH_LOG_WARN)
@@ -184,7 +170,7 @@ rh_vlog (const struct rh_logger *lg, enum rh_log_level level, const char *fmt, v
       char *safe = escape_text (msg, false);
       char *line = rh_xasprintf ("runsc-host: %s%s\n", level == RH_LOG_WARN ? "warning: " : "", safe);
       free (safe);
-      write_all (lg->stderr_fd, line, strlen (line));
+      (void) rh_write_all (lg->stderr_fd, line, strlen (line));
       free (line);
     }
   errno = saved;

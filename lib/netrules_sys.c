@@ -53,7 +53,7 @@ rh_tool_spawn (const char *path, const char *const *args, const char *input, str
   /* iptables needs no environment: a fixed one keeps the caller's (XTABLES_LIBDIR, ...) out. */
   static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
   char *argv[16];
-  size_t n = 0, left;
+  size_t n = 0;
   const char *p;
   pid_t pid;
 
@@ -68,15 +68,9 @@ rh_tool_spawn (const char *path, const char *const *args, const char *input, str
   if ((in_fd = memfd_high ("rh-in", err)) < 0 || (out_fd = memfd_high ("rh-out", err)) < 0
       || (err_fd = memfd_high ("rh-err", err)) < 0)
     return -1;
-  for (p = input ? input : "", left = strlen (p); left > 0;)
-    {
-      ssize_t w = write (in_fd, p, left);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w < 0)
-        return rh_error_sys (err, errno, "write batch");
-      p += w, left -= (size_t) w;
-    }
+  p = input ? input : "";
+  if (rh_write_all (in_fd, p, strlen (p)) < 0)
+    return rh_error_sys (err, errno, "write batch");
   if (lseek (in_fd, 0, SEEK_SET) < 0)
     return rh_error_sys (err, errno, "lseek");
 
