@@ -4,8 +4,8 @@
  *   runsc-host-hook [--config FILE | --embedded-policy] [--log FILE] [--log-format text|json]
  *                   [--debug] createRuntime|prestart|poststop|gc [--dry-run]
  *
- * runsc runs it in the host's namespaces with the OCI state on stdin and no environment; the
- * spec rewrite (lib/hookspec.c) puts it into the spec with the policy the create ran under.
+ * runsc runs it in the host's namespaces with the OCI state on stdin and the fixed environment
+ * the spec rewrite (lib/hookspec.c) gives it, along with the policy the create ran under.
  * Errors go to stderr, which runsc puts into its own error, which containerd shows the user. */
 #include <errno.h>
 #include <fcntl.h>
@@ -204,7 +204,7 @@ main (int argc, char **argv)
       fprintf (stderr, "runsc-host-hook: %s\n", err.msg);
       return 1;
     }
-  /* runsc gives hooks no environment; RUNSC_HOST_CONFIG only matters when run by hand. */
+  /* The injected hook always names its policy; RUNSC_HOST_CONFIG only matters when run by hand. */
   if (config)
     {
       if (config[0] != '/')

@@ -34,6 +34,10 @@ our_hook (const struct rh_policy *p, const char *command)
   h = json_object ();
   json_object_set_new (h, "path", json_string (p->hook_path));
   json_object_set_new (h, "args", args);
+  /* runsc runs a hook without "env" in its own environment (Go's exec with a nil Env), which is
+   * whatever the shim and containerd had: LD_LIBRARY_PATH, LD_PRELOAD, ... A fixed one keeps the
+   * hook's behaviour independent of who started the runtime (and spares the loader a search). */
+  json_object_set_new (h, "env", json_pack ("[s, s]", RH_HOOK_ENV_PATH, "LC_ALL=C"));
   json_object_set_new (h, "timeout", json_integer (RH_HOOK_TIMEOUT_S));
   return h;
 }

@@ -27,6 +27,8 @@ struct rh_rewrite_ctx;
 
 /* Seconds runsc gives the hook (the spec's hook "timeout"). */
 #define RH_HOOK_TIMEOUT_S 30
+/* The environment the hook runs with (it needs none: every tool is an absolute path). */
+#define RH_HOOK_ENV_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 int rh_hooks_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);
 

@@ -122,6 +122,10 @@ int rh_netrules_apply (const struct rh_policy *p, const struct rh_netrules_reque
 int rh_netrules_remove (const struct rh_policy *p, const char *container_id, const struct rh_logger *log,
                         rh_error *err);
 
+/* Whether rh_netrules_remove would remove something: a record exists and its sandbox process is
+ * gone. Read without the lock, so only a hint (the removal itself checks again under it). */
+bool rh_netrules_removal_pending (const struct rh_policy *p, const char *container_id);
+
 /* The same, whether or not the sandbox is alive (the poststop hook: runsc has destroyed it). */
 int rh_netrules_remove_stopped (const struct rh_policy *p, const char *container_id, const struct rh_logger *log,
                                 rh_error *err);

@@ -520,6 +520,20 @@ rh_netrules_remove (const struct rh_policy *p, const char *container_id, const s
   return remove_common (p, container_id, false, log, err);
 }
 
+bool
+rh_netrules_removal_pending (const struct rh_policy *p, const char *container_id)
+{
+  struct record r;
+  rh_error ignored;
+  bool pending;
+
+  if (rh_netrules_check_id (container_id, &ignored) < 0 || record_read (p, container_id, &r, &ignored) <= 0)
+    return false;
+  pending = !record_alive (&r);
+  record_clear (&r);
+  return pending;
+}
+
 int
 rh_netrules_remove_stopped (const struct rh_policy *p, const char *container_id, const struct rh_logger *log,
                             rh_error *err)

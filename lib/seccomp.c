@@ -485,14 +485,16 @@ read_trusted (const char *path, char **text, size_t *len, rh_error *err)
   return 0;
 }
 
+/* Read and check the default profile into d. A missing file is remembered as d->error, to be
+ * reported when a spec needs the profile; any other failure is an error of the policy key. */
 static int
-load_default_profile (struct rh_seccomp_policy *s, rh_error *err)
+load_default_profile (const char *configured, struct rh_seccomp_default *d, rh_error *err)
 {
   _cleanup_free_ char *text = NULL;
   _cleanup_free_ char *where = NULL;
   _cleanup_free_ char *fallback = NULL;
   _cleanup_json_ json_t *prof = NULL;
-  const char *path = s->default_profile;
+  const char *path = configured;
   json_error_t jerr;
   size_t len = 0;
   rh_error rerr = { 0 };
@@ -506,14 +508,13 @@ load_default_profile (struct rh_seccomp_policy *s, rh_error *err)
           return rh_error_prefix (err, "policy key seccomp.default_profile");
         }
       /* Not there (a build tree, or an image before its install step): for the standard
-       * path, try the source tree's copy. A path the administrator chose is never replaced.
-       * Failing that, it is an error only for a spec that needs it. */
+       * path, try the source tree's copy. A path the administrator chose is never replaced. */
       if (strcmp (path, RH_SECCOMP_DEFAULT_PROFILE) == 0)
         fallback = build_tree_profile ();
       if (fallback == NULL || read_trusted (fallback, &text, &len, &ferr) < 0)
         {
-          s->default_profile_error = rh_xstrdup (rerr.msg);
-          return 0;
+          *err = rerr;
+          return -1;
         }
       path = fallback;
     }
@@ -524,8 +525,33 @@ load_default_profile (struct rh_seccomp_policy *s, rh_error *err)
   where = rh_xasprintf ("policy key seccomp.default_profile: %s: profile", path);
   if (rh_seccomp_check_profile (prof, where, err) < 0)
     return -1;
-  s->default_profile_json = steal_pointer (&prof);
-  s->default_profile_source = rh_xstrdup (path);
+  d->json = steal_pointer (&prof);
+  d->source = rh_xstrdup (path);
+  return 0;
+}
+
+int
+rh_seccomp_default_profile (const struct rh_seccomp_policy *s, const json_t **profile, const char **source,
+                            rh_error *err)
+{
+  struct rh_seccomp_default *d = s->loaded;
+
+  if (d == NULL)
+    return rh_error_set (err, EINVAL, "policy key seccomp.default_profile: no policy loaded");
+  if (!d->tried)
+    {
+      d->tried = true;
+      if (load_default_profile (s->default_profile, d, &d->error) < 0 && d->error.code == 0)
+        d->error.code = EINVAL;
+    }
+  if (d->json == NULL)
+    {
+      *err = d->error;
+      return -1;
+    }
+  *profile = d->json;
+  if (source)
+    *source = d->source;
   return 0;
 }
 
@@ -564,17 +590,21 @@ rh_seccomp_policy_parse (json_t *section, struct rh_policy *p, rh_error *err)
         return -1;
       json_array_append_new (s->deny, rule);
     }
-  return load_default_profile (s, err);
+  s->loaded = rh_xmalloc0 (sizeof *s->loaded);
+  return 0;
 }
 
 void
 rh_seccomp_policy_free (struct rh_seccomp_policy *s)
 {
   free (s->default_profile);
-  free (s->default_profile_error);
-  free (s->default_profile_source);
-  if (s->default_profile_json)
-    json_decref (s->default_profile_json);
+  if (s->loaded)
+    {
+      free (s->loaded->source);
+      if (s->loaded->json)
+        json_decref (s->loaded->json);
+      free (s->loaded);
+    }
   if (s->deny)
     json_decref (s->deny);
   memset (s, 0, sizeof *s);
@@ -991,19 +1021,24 @@ rh_seccomp_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *er
     {
       /* No profile (a client that leaves seccomp to the runtime, or --privileged, or
        * seccomp=unconfined): the sandbox still gets one. Without it runsc applies none. */
-      if (sp->default_profile_json == NULL)
-        return rh_error_set (err, ENOENT, "the spec has no linux.seccomp and the default seccomp profile cannot be "
-                                          "read (policy key seccomp.default_profile): %s",
-                             sp->default_profile_error ? sp->default_profile_error : sp->default_profile);
+      const json_t *dflt;
+      const char *source;
+      if (rh_seccomp_default_profile (sp, &dflt, &source, err) < 0)
+        {
+          if (err->code == ENOENT)
+            return rh_error_prefix (err, "the spec has no linux.seccomp and the default seccomp profile cannot be "
+                                         "read (policy key seccomp.default_profile)");
+          return rh_error_prefix (err, "the spec has no linux.seccomp and the default seccomp profile is refused");
+        }
       if (is_absent (lnx))
         {
           lnx = json_object ();
           json_object_set_new (spec, "linux", lnx);
         }
-      prof = json_deep_copy (sp->default_profile_json);
+      prof = json_deep_copy (dflt);
       json_object_set_new (lnx, "seccomp", prof);
       rh_log_info (ctx->log, "seccomp: the spec has no profile; installed the default profile %s (policy key "
-                             "seccomp.default_profile)", sp->default_profile_source);
+                             "seccomp.default_profile)", source);
     }
   if (rh_seccomp_check_profile (prof, "linux.seccomp", err) < 0)
     return rh_error_prefix (err, "seccomp profile refused");

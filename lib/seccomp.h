@@ -40,12 +40,21 @@ struct rh_rewrite_ctx;
 #define RH_SECCOMP_PROFILE_MAX_BYTES (1u << 20)
 #define RH_SECCOMP_MAX_ARCHS 32
 
+/* The default profile, read on first need (rh_seccomp_default_profile): only a create whose spec
+ * has no profile, and `runsc-host check`, pay for reading and checking it, not every state, kill
+ * or delete, and not the hook. */
+struct rh_seccomp_default
+{
+  bool tried;
+  json_t *json;  /* checked; NULL when it could not be read */
+  char *source;  /* the file it came from (default_profile, or the build tree's copy) */
+  rh_error error; /* why json is NULL */
+};
+
 struct rh_seccomp_policy
 {
-  char *default_profile;        /* absolute path; used when the spec has no linux.seccomp */
-  json_t *default_profile_json; /* loaded and checked at policy parse time; NULL when missing */
-  char *default_profile_source; /* the file it came from (default_profile, or the build tree's copy) */
-  char *default_profile_error;  /* why it is missing; reported only when a spec needs it */
+  char *default_profile;              /* absolute path; used when the spec has no linux.seccomp */
+  struct rh_seccomp_default *loaded;  /* allocated at parse time, filled on first need */
   json_t *deny;                 /* our rules in OCI form ({names, action, errnoRet?, args?}), owned */
   uint32_t archs[RH_SECCOMP_MAX_ARCHS]; /* libseccomp tokens the deny names are checked on */
   size_t narchs;
@@ -53,6 +62,12 @@ struct rh_seccomp_policy
 };
 
 int rh_seccomp_policy_parse (json_t *section, struct rh_policy *p, rh_error *err);
+
+/* The checked default profile (owned by the policy; copy it before changing it) and the file it
+ * came from. Read and checked on the first call; later calls give the same answer. Errors name
+ * the policy key seccomp.default_profile. */
+int rh_seccomp_default_profile (const struct rh_seccomp_policy *s, const json_t **profile, const char **source,
+                                rh_error *err);
 void rh_seccomp_policy_free (struct rh_seccomp_policy *s);
 
 /* Spec modifier: merge the policy rules into linux.seccomp, or install the default profile

@@ -7,6 +7,7 @@
  *   runsc       runsc.path exists, is not runsc-host itself, and `runsc --version` answers
  *   platform    kvm needs /dev/kvm
  *   hook        hook_path is an executable file
+ *   seccomp     the default seccomp profile reads and passes the checks a create applies to it
  *   iptables    iptables and iptables-restore are installed and answer --version
  *   shim        containerd-shim-runsc-host-v1 is where containerd looks, runs THIS runsc-host,
  *               and reaches containerd's runc v2 shim          (when containerd is installed)
@@ -35,6 +36,7 @@
 #include "cleanup.h"
 #include "commands.h"
 #include "fsutil.h"
+#include "seccomp.h"
 #include "util.h"
 
 #ifndef RH_SYSCONF_POLICY
@@ -355,6 +357,28 @@ check_platform (struct report *r, const struct rh_cmd_env *env)
       return;
     }
   report (r, CHECK_OK, "platform", NULL, "%s", platform);
+}
+
+/* The default profile is read only when a create needs it; this is where a broken one shows
+ * before that. Missing is a warning (a spec with its own profile still works), refused a failure. */
+static void
+check_seccomp (struct report *r, const struct rh_cmd_env *env)
+{
+  const json_t *prof = NULL;
+  const char *source = NULL;
+  rh_error err;
+
+  if (rh_seccomp_default_profile (&env->policy->seccomp, &prof, &source, &err) < 0)
+    {
+      _cleanup_free_ char *fix = rh_xasprintf ("install the profile (make install puts it at "
+                                               RH_SECCOMP_DEFAULT_PROFILE "), or set seccomp.default_profile in %s",
+                                               policy_file (env));
+      report (r, err.code == ENOENT ? CHECK_WARN : CHECK_FAIL, "seccomp", fix, "%s%s", err.msg,
+              err.code == ENOENT ? " (a create whose spec has no seccomp profile will fail)" : "");
+      return;
+    }
+  report (r, CHECK_OK, "seccomp", NULL, "default profile %s (%zu rules)", source,
+          json_array_size (json_object_get (prof, "syscalls")));
 }
 
 static void
@@ -737,6 +761,7 @@ rh_cmd_check (const struct rh_cmd_env *env, int argc, char **argv)
       check_runsc (&r, env);
       check_platform (&r, env);
       check_hook (&r, env);
+      check_seccomp (&r, env);
     }
   else
     report (&r, CHECK_SKIP, "runsc", NULL, "runsc, platform and hook need a policy that parses");

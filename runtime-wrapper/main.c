@@ -2,7 +2,9 @@
  *
  * main() is thin: cli.c turns runc's argv into runsc's; here we open the log, load the policy,
  * rewrite the bundle on create/run/restore, and execv() runsc. Pass-through subcommands never
- * fork, so the caller sees runsc's own pid, signals and exit code. The same binary installed as
+ * fork, so the caller sees runsc's own pid, signals and exit code. The one exception is a delete
+ * that has firewall rules to remove: runsc then runs as a child alongside the removal
+ * (delete_alongside), and its status is passed on. The same binary installed as
  * `runc` (alias mode) behaves identically: argv[0] is never looked at. */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,8 +13,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -384,6 +388,92 @@ run_own_command (const struct rh_cli *cli, const struct rh_policy *policy, const
   return rh_cmd_gate (&env, argc, cli->own_argv);
 }
 
+/* The exec-id guard (RH_ENV_EXEC_ID) for the runsc about to be exec'd. */
+static void
+set_exec_id (const struct rh_policy *policy)
+{
+  struct stat st;
+  if (stat (policy->runsc.path, &st) == 0)
+    {
+      _cleanup_free_ char *id = identity_of (&st);
+      setenv (RH_ENV_EXEC_ID, id, 1);
+    }
+}
+
+/* ---- delete: runsc's delete and the rule removal side by side ---- */
+
+static volatile pid_t delete_child;
+
+static void
+forward_signal (int sig)
+{
+  if (delete_child > 0)
+    kill (delete_child, sig);
+}
+
+/* Removing a container's rules costs an nf_tables commit that deletes rules, and such a commit
+ * waits for an RCU grace period (10-15 ms here, whatever the rules are); runsc's own delete
+ * takes about as long. When the sandbox is already gone there is no order to keep between them,
+ * so runsc runs as a child while this process removes the rules, and this process exits with
+ * runsc's status once both are done: the rules are still gone by the time the caller sees the
+ * delete finish. Signals the caller sends are passed on to runsc; if this process is killed,
+ * runsc is killed with it (as it would be, being the same process, after an exec). Returns -1
+ * without side effects when it cannot fork; the caller then does both in turn. */
+static int
+delete_alongside (const struct rh_policy *policy, const struct rh_cli *cli, char *const *rargv,
+                  const struct rh_logger *log, int *exit_code)
+{
+  static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 };
+  struct sigaction fwd = { .sa_handler = forward_signal }, old[sizeof forwarded / sizeof *forwarded];
+  pid_t parent = getpid (), child;
+  rh_error err;
+  int status;
+
+  fflush (NULL);
+  child = fork ();
+  if (child < 0)
+    return -1;
+  if (child == 0)
+    {
+      if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != parent)
+        _exit (1);
+      execv (policy->runsc.path, rargv);
+      rh_log_error (log, "exec runsc %s (policy key runsc.path): %s", policy->runsc.path, strerror (errno));
+      _exit (1);
+    }
+  delete_child = child;
+  sigemptyset (&fwd.sa_mask);
+  fwd.sa_flags = SA_RESTART;
+  for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
+    sigaction (forwarded[i], &fwd, &old[i]);
+
+  if (rh_netrules_remove (policy, cli->id, log, &err) < 0)
+    rh_log_warn (log, "delete %s: removing network rules: %s", cli->id, err.msg);
+  if (rh_gate_release (policy, cli->id, log, &err) < 0)
+    rh_log_warn (log, "delete %s: releasing the gate socket: %s", cli->id, err.msg);
+
+  while (waitpid (child, &status, 0) < 0)
+    if (errno != EINTR)
+      {
+        rh_log_error (log, "delete %s: waiting for runsc: %s", cli->id, strerror (errno));
+        *exit_code = 1;
+        return 0;
+      }
+  delete_child = 0;
+  for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
+    sigaction (forwarded[i], &old[i], NULL);
+  if (WIFSIGNALED (status))
+    {
+      /* Die the way runsc died, so the caller sees the same status it would have after an exec. */
+      signal (WTERMSIG (status), SIG_DFL);
+      raise (WTERMSIG (status));
+      *exit_code = 128 + WTERMSIG (status);
+    }
+  else
+    *exit_code = WEXITSTATUS (status);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -537,6 +627,13 @@ main (int argc, char **argv)
       break;
     case RH_CLI_DELETE:
       /* Best effort: a delete must not be blocked by a rule or socket that is already gone. */
+      if (rh_netrules_removal_pending (policy, cli.id))
+        {
+          log_argv (&log, "run", rargv);
+          set_exec_id (policy);
+          if (delete_alongside (policy, &cli, rargv, &log, &ret) == 0)
+            goto out;
+        }
       if (rh_netrules_remove (policy, cli.id, &log, &err) < 0)
         rh_log_warn (&log, "delete %s: removing network rules: %s", cli.id, err.msg);
       if (rh_gate_release (policy, cli.id, &log, &err) < 0)
@@ -554,14 +651,7 @@ main (int argc, char **argv)
     }
 
   log_argv (&log, "exec", rargv);
-  {
-    struct stat st;
-    if (stat (policy->runsc.path, &st) == 0)
-      {
-        _cleanup_free_ char *id = identity_of (&st);
-        setenv (RH_ENV_EXEC_ID, id, 1);
-      }
-  }
+  set_exec_id (policy);
   if (cli.console_socket
       && (cli.cmd == RH_CLI_CREATE || ((cli.cmd == RH_CLI_RUN || cli.cmd == RH_CLI_RESTORE) && cli.detach)))
     detach_stdio (&log);

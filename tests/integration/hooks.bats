@@ -314,9 +314,14 @@ hook ()
   rh_in_netns env RUNSC_HOST_CONFIG="$RH_TMP/fake-policy.json" "$RUNSC_HOST" --root "$RH_TMP/noroot" delete "$id" || true
   [ -n "$(rh_net_container_rules "$id")" ]
   kill -KILL "$pid"
-  # runsc itself does not know the container (exit status ignored); the rules go anyway.
-  rh_in_netns env RUNSC_HOST_CONFIG="$RH_TMP/fake-policy.json" "$RUNSC_HOST" --root "$RH_TMP/noroot" delete "$id" || true
+  # Now the rules go, while "runsc" (sleep here, which refuses runsc's flags) runs alongside:
+  # its error and its exit status are what the caller gets, and the rules are gone on return.
+  run rh_in_netns env RUNSC_HOST_CONFIG="$RH_TMP/fake-policy.json" "$RUNSC_HOST" --root "$RH_TMP/noroot" delete "$id"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  rh_assert_contains "$output" "sleep: unrecognized option"
   [ -z "$(rh_net_container_rules "$id")" ]
+  [ ! -e "$RH_TMP/fake-state/net/$id.json" ]
   [ ! -e "$(cg2_mount)/runsc-host/$id" ]
 }
 

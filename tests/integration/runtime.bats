@@ -175,6 +175,7 @@ write_good_configs ()
   rh_assert_contains "$output" "[ ok ] policy"
   rh_assert_contains "$output" "[ ok ] runsc            $RH_RUNSC: runsc version"
   rh_assert_contains "$output" "[ ok ] hook"
+  rh_assert_contains "$output" "[ ok ] seccomp          default profile "
   rh_assert_contains "$output" "[ ok ] iptables"
   rh_assert_contains "$output" "[ ok ] shim             $RH_SHIM -> $(readlink -f "$RUNSC_HOST")"
   rh_assert_contains "$output" "CRI runtime \"runsc-host\" runs $RUNSC_HOST"
@@ -217,6 +218,22 @@ write_good_configs ()
   run check
   [ "$status" -eq 1 ]
   rh_assert_contains "$output" "[FAIL] hook             /nonexistent/runsc-host-hook: No such file or directory"
+  rh_policy_write
+
+  # The default seccomp profile: read only when a create needs it, so the check is where a
+  # broken one shows first. Missing warns; a profile with a bad action fails.
+  rh_policy_write ".seccomp.default_profile = \"$RH_TMP/no-such-profile.json\""
+  run check
+  echo "$output"
+  [ "$status" -eq 0 ]
+  rh_assert_contains "$output" "[warn] seccomp          open $RH_TMP/no-such-profile.json: No such file or directory"
+  echo '{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_MAYBE"}]}' \
+    >"$RH_TMP/bad-profile.json"
+  rh_policy_write ".seccomp.default_profile = \"$RH_TMP/bad-profile.json\""
+  run check
+  echo "$output"
+  [ "$status" -eq 1 ]
+  rh_assert_contains "$output" "[FAIL] seccomp          policy key seccomp.default_profile: $RH_TMP/bad-profile.json: profile.syscalls[0].action"
   rh_policy_write
 
   # containerd: a stale BinaryName (runsc-host moved), then no registration at all.

@@ -76,9 +76,11 @@ rewrite (json_t *spec, struct rh_policy *p, const char *id, rh_error *err)
 }
 
 #define OURS_CR(cfg)                                                                                         \
-  "{\"path\":\"" HOOK "\",\"args\":[\"runsc-host-hook\"," cfg ",\"createRuntime\"],\"timeout\":30}"
+  "{\"path\":\"" HOOK "\",\"args\":[\"runsc-host-hook\"," cfg ",\"createRuntime\"],\"timeout\":30,"          \
+  "\"env\":[\"" RH_HOOK_ENV_PATH "\",\"LC_ALL=C\"]}"
 #define OURS_PS(cfg)                                                                                         \
-  "{\"path\":\"" HOOK "\",\"args\":[\"runsc-host-hook\"," cfg ",\"poststop\"],\"timeout\":30}"
+  "{\"path\":\"" HOOK "\",\"args\":[\"runsc-host-hook\"," cfg ",\"poststop\"],\"timeout\":30,"               \
+  "\"env\":[\"" RH_HOOK_ENV_PATH "\",\"LC_ALL=C\"]}"
 
 static void
 test_inject_empty (void **state)

@@ -258,7 +258,14 @@ test_default_policy (void **state)
   assert_true (p->caps.no_new_privileges);
   assert_string_equal (p->seccomp.default_profile, RH_SECCOMP_DEFAULT_PROFILE);
   /* Installed, or found in this source tree: a build tree runs without `cmake --install`. */
-  assert_non_null (p->seccomp.default_profile_json);
+  {
+    const json_t *prof = NULL;
+    const char *source = NULL;
+    if (rh_seccomp_default_profile (&p->seccomp, &prof, &source, &err) < 0)
+      fail_msg ("%s", err.msg);
+    assert_non_null (prof);
+    assert_non_null (source);
+  }
   assert_true (json_array_size (p->seccomp.deny) >= 2);
   assert_true (p->seccomp.enosys_as_trace);
   rh_policy_free (p);
@@ -324,9 +331,16 @@ test_errno_names (void **state)
         fail_msg ("%s: %s", cases[i].spelling, err.msg);
       assert_int_equal (json_integer_value (json_object_get (json_array_get (p->seccomp.deny, 0), "errnoRet")),
                         cases[i].value);
-      /* A missing profile at a chosen path is no error until a spec needs it. */
-      assert_null (p->seccomp.default_profile_json);
-      assert_non_null (p->seccomp.default_profile_error);
+      /* A missing profile at a chosen path is no error until a spec needs it, and then it is one
+       * every time it is asked for. */
+      for (int twice = 0; twice < 2; twice++)
+        {
+          const json_t *prof = NULL;
+          assert_int_equal (rh_seccomp_default_profile (&p->seccomp, &prof, NULL, &err), -1);
+          assert_int_equal (err.code, ENOENT);
+          assert_non_null (strstr (err.msg, "/nonexistent/p.json"));
+          assert_null (prof);
+        }
       rh_policy_free (p);
     }
 }
