@@ -287,6 +287,56 @@ record_alive (const struct record *r)
   return st != 0 && st == r->start_time;
 }
 
+/* ---- "being removed" markers ----
+ * `runsc-host delete` removes a container's rules while runsc's own delete runs (see
+ * delete_alongside in the wrapper), and runsc's delete ends with our poststop hook for the same
+ * container. Without a sign, that hook would queue on the lock for the whole removal (an
+ * nf_tables grace period) only to find nothing left, and runsc's delete would wait with it. So
+ * the remover leaves <id>.removing (its pid and start time) while it works, and a poststop hook
+ * that finds a live remover leaves the job to it. A marker whose process is gone (a crash) is
+ * ignored, and gc removes it. */
+
+static char *
+marker_path (const struct rh_policy *p, const char *id)
+{
+  return rh_xasprintf ("%s/net/%s.removing", p->state_dir, id);
+}
+
+static void
+marker_write (const struct rh_policy *p, const char *id)
+{
+  _cleanup_free_ char *path = marker_path (p, id);
+  _cleanup_free_ char *text = rh_xasprintf ("%d %llu\n", (int) getpid (), rh_proc_start_time (getpid ()));
+  _cleanup_close_ int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+
+  /* Best effort: without the marker the hook merely waits, as it always did. */
+  if (fd >= 0 && rh_write_all (fd, text, strlen (text)) < 0)
+    unlink (path);
+}
+
+static void
+marker_unlink (const struct rh_policy *p, const char *id)
+{
+  _cleanup_free_ char *path = marker_path (p, id);
+  unlink (path);
+}
+
+/* The pid of a live remover of id, or 0. */
+static pid_t
+marker_owner (const char *path)
+{
+  _cleanup_free_ char *text = NULL;
+  size_t len = 0;
+  int pid = 0;
+  unsigned long long start = 0;
+  rh_error ignored;
+
+  if (rh_read_file_capped (path, 64, &text, &len, &ignored) < 0 || sscanf (text, "%d %llu", &pid, &start) != 2
+      || pid <= 1 || pid == getpid () || start == 0 || rh_proc_start_time (pid) != start)
+    return 0;
+  return pid;
+}
+
 /* ---- the sandbox's cgroup v2 group ---- */
 
 /* Decide which cgroup v2 group the egress rules match, per egress.cgroup_mode:
@@ -508,9 +558,27 @@ remove_common (const struct rh_policy *p, const char *id, bool force, const stru
       if (stat (dir, &st) < 0 && errno == ENOENT)
         return 0;
     }
+  if (force)
+    {
+      _cleanup_free_ char *marker = marker_path (p, id);
+      pid_t owner = marker_owner (marker);
+      if (owner > 0)
+        {
+          rh_log_debug (log, "container %s: runsc-host delete (pid %d) is removing its rules", id, (int) owner);
+          return 0;
+        }
+    }
   lock = lock_net (p, err);
   if (lock < 0)
     return -1;
+  if (!force)
+    {
+      int ret;
+      marker_write (p, id);
+      ret = remove_locked (p, id, force, log, err);
+      marker_unlink (p, id);
+      return ret;
+    }
   return remove_locked (p, id, force, log, err);
 }
 
@@ -746,6 +814,15 @@ rh_netrules_gc (const struct rh_policy *p, bool dry_run, const struct rh_logger 
       struct record r;
       rh_error e;
       bool alive;
+      if (len > 9 && strcmp (de->d_name + len - 9, ".removing") == 0)
+        {
+          /* A marker whose remover is gone (killed mid-way): the record, if any, is handled
+           * like any other. */
+          _cleanup_free_ char *marker = rh_xasprintf ("%s/%s", dir, de->d_name);
+          if (!dry_run && marker_owner (marker) == 0)
+            unlink (marker);
+          continue;
+        }
       if (len <= 5 || strcmp (de->d_name + len - 5, ".json") != 0)
         continue;
       id = strndup (de->d_name, len - 5);

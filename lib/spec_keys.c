@@ -359,23 +359,21 @@ check_struct (json_t *obj, const struct field *fields, const char *top, const st
 
   json_object_foreach (obj, key, val)
     {
-      size_t len = strlen (key); /* jansson refuses NUL in keys: this is the whole key */
-      const struct field *f, *twin = NULL;
+      const struct field *f;
       struct step here = { at, key, 0 };
 
+      /* Exact spellings first: the usual case, and the only one a clean spec has. */
       for (f = fields; f->name; f++)
-        {
-          if (strcmp (key, f->name) == 0)
-            break;
-          if (twin == NULL && rh_go_key_folds_to (key, len, f->name))
-            twin = f;
-        }
+        if (strcmp (key, f->name) == 0)
+          break;
       if (f->name == NULL)
         {
+          size_t len = strlen (key); /* jansson refuses NUL in keys: this is the whole key */
           /* Not a field by its exact name. Go either reads it as one (refused: it is a twin or
            * a misspelling that our modifiers would not see) or ignores it. */
-          if (twin)
-            return refuse (top, at, key, twin->name, err);
+          for (f = fields; f->name; f++)
+            if (rh_go_key_folds_to (key, len, f->name))
+              return refuse (top, at, key, f->name, err);
           if (!is_ascii (key))
             return refuse (top, at, key, NULL, err);
           continue;

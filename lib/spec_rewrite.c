@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "caps.h"
 #include "cleanup.h"
 #include "fsutil.h"
@@ -140,6 +142,41 @@ view_build (json_t *spec, const struct rh_rewrite_ctx *ctx, bool with_devices, s
   return 0;
 }
 
+/* The view is the same for root, mounts and devices (none of them changes root.path), and
+ * building it costs system calls: every protected path resolved component by component, every
+ * device glob read from /dev. rh_spec_rewrite builds it once, when the first of the three needs
+ * it; each public modifier called on its own builds its own. */
+struct view_once
+{
+  bool built;
+  struct view v;
+};
+
+static int
+view_get (json_t *spec, const struct rh_rewrite_ctx *ctx, struct view_once *once, const struct view **out,
+          rh_error *err)
+{
+  if (!once->built)
+    {
+      if (view_build (spec, ctx, true, &once->v, err) < 0)
+        {
+          view_free (&once->v);
+          return -1;
+        }
+      once->built = true;
+    }
+  *out = &once->v;
+  return 0;
+}
+
+static void
+view_once_free (struct view_once *once)
+{
+  if (once->built)
+    view_free (&once->v);
+  once->built = false;
+}
+
 /* ---- checking one host path ---- */
 
 struct hit
@@ -223,12 +260,12 @@ describe_source (const char *written, const char *res)
 
 /* ---- root ---- */
 
-int
-rh_rewrite_root (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
+static int
+rewrite_root (json_t *spec, const struct rh_rewrite_ctx *ctx, struct view_once *once, rh_error *err)
 {
   json_t *root = json_object_get (spec, "root");
   json_t *path;
-  struct view v;
+  const struct view *vp;
   int ret = 0;
 
   if (root == NULL)
@@ -240,15 +277,13 @@ rh_rewrite_root (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
     return 0;
   if (!json_is_string (path) || json_string_value (path)[0] == '\0')
     return rh_error_set (err, EINVAL, "root.path: expected a non-empty string");
-  if (view_build (spec, ctx, true, &v, err) < 0)
-    {
-      view_free (&v);
-      return -1;
-    }
+  if (view_get (spec, ctx, once, &vp, err) < 0)
+    return -1;
 
   /* The rootfs may live inside a protected dir (containerd's bundles do), but must not be a
    * protected path or one of its ancestors: that would hand the whole protected tree over. */
   {
+    const struct view v = *vp;
     const char *forms[2] = { v.root_lex, v.root_res };
     const char *wrote = json_string_value (path);
     for (int f = 0; f < 2 && ret == 0; f++)
@@ -271,7 +306,15 @@ rh_rewrite_root (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
                               wrote, forms[f]);
       }
   }
-  view_free (&v);
+  return ret;
+}
+
+int
+rh_rewrite_root (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
+{
+  struct view_once once = { 0 };
+  int ret = rewrite_root (spec, ctx, &once, err);
+  view_once_free (&once);
   return ret;
 }
 
@@ -416,37 +459,38 @@ police_mount (const struct rh_rewrite_ctx *ctx, const struct view *v, json_t *m,
   return 0;
 }
 
-int
-rh_rewrite_mounts (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
+static int
+rewrite_mounts (json_t *spec, const struct rh_rewrite_ctx *ctx, struct view_once *once, rh_error *err)
 {
   json_t *mounts = json_object_get (spec, "mounts");
-  struct view v;
+  const struct view *v;
   size_t i = 0;
-  int ret = 0;
 
   if (mounts == NULL || json_is_null (mounts))
     return 0;
   if (!json_is_array (mounts))
     return rh_error_set (err, EINVAL, "mounts: expected an array");
-  if (view_build (spec, ctx, true, &v, err) < 0)
-    {
-      view_free (&v);
-      return -1;
-    }
+  if (view_get (spec, ctx, once, &v, err) < 0)
+    return -1;
   while (i < json_array_size (mounts))
     {
-      int r = police_mount (ctx, &v, json_array_get (mounts, i), i, err);
+      int r = police_mount (ctx, v, json_array_get (mounts, i), i, err);
       if (r < 0)
-        {
-          ret = -1;
-          break;
-        }
+        return -1;
       if (r > 0)
         json_array_remove (mounts, i);
       else
         i++;
     }
-  view_free (&v);
+  return 0;
+}
+
+int
+rh_rewrite_mounts (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
+{
+  struct view_once once = { 0 };
+  int ret = rewrite_mounts (spec, ctx, &once, err);
+  view_once_free (&once);
   return ret;
 }
 
@@ -605,16 +649,15 @@ strip_device_entries (json_t *lnx, const struct rh_rewrite_ctx *ctx, const struc
   return 0;
 }
 
-int
-rh_rewrite_devices (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
+static int
+rewrite_devices (json_t *spec, const struct rh_rewrite_ctx *ctx, struct view_once *once, rh_error *err)
 {
   json_t *lnx = json_object_get (spec, "linux");
   json_t *res, *rules;
-  struct view v;
+  const struct view *vp;
   _cleanup_free_ struct devnum *set = NULL;
   size_t nset = 0, i;
   ssize_t last_wild = -1;
-  int ret = -1;
 
   if (lnx == NULL || json_is_null (lnx))
     return 0;
@@ -627,13 +670,13 @@ rh_rewrite_devices (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *er
   if (rules != NULL && !json_is_null (rules) && !json_is_array (rules))
     return rh_error_set (err, EINVAL, "linux.resources.devices: expected an array");
 
-  if (view_build (spec, ctx, true, &v, err) < 0)
-    goto out;
-  for (size_t g = 0; g < v.ndg; g++)
-    for (size_t k = 0; k < v.dg[g].n; k++)
-      devnum_add (&set, &nset, v.dg[g].nodes[k].type, v.dg[g].nodes[k].major, v.dg[g].nodes[k].minor);
-  if (strip_device_entries (lnx, ctx, &v, &set, &nset, err) < 0)
-    goto out;
+  if (view_get (spec, ctx, once, &vp, err) < 0)
+    return -1;
+  for (size_t g = 0; g < vp->ndg; g++)
+    for (size_t k = 0; k < vp->dg[g].n; k++)
+      devnum_add (&set, &nset, vp->dg[g].nodes[k].type, vp->dg[g].nodes[k].major, vp->dg[g].nodes[k].minor);
+  if (strip_device_entries (lnx, ctx, vp, &set, &nset, err) < 0)
+    return -1;
 
   /* Remove allow rules that name a protected major (exactly, or a whole major's minors). An
    * allow rule with a wildcard major (the "allow everything" rule of privileged containers) is
@@ -645,7 +688,7 @@ rh_rewrite_devices (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *er
       struct rule r;
       bool grants = false, removed = false;
       if (parse_rule (json_array_get (rules, i), i, &r, err) < 0)
-        goto out;
+        return -1;
       for (size_t k = 0; k < nset && !removed; k++)
         {
           if (!rule_grants (&r, &set[k]))
@@ -680,9 +723,15 @@ rh_rewrite_devices (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *er
         rh_log_info (ctx->log, "device rule added by policy (protected_devices): deny %c %ld:%ld after the "
                      "allow-all rule", set[k].type, set[k].major, set[k].minor);
       }
-  ret = 0;
-out:
-  view_free (&v);
+  return 0;
+}
+
+int
+rh_rewrite_devices (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
+{
+  struct view_once once = { 0 };
+  int ret = rewrite_devices (spec, ctx, &once, err);
+  view_once_free (&once);
   return ret;
 }
 
@@ -777,14 +826,17 @@ rh_rewrite_mark (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
 int
 rh_spec_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
 {
+  /* root, mounts and devices share one view of the protected set (view_get). */
+  static int (*const viewed[]) (json_t *, const struct rh_rewrite_ctx *, struct view_once *, rh_error *) = {
+    rewrite_root,
+    rewrite_mounts,
+    rewrite_devices,
+  };
   static const struct
   {
     const char *name;
     int (*fn) (json_t *, const struct rh_rewrite_ctx *, rh_error *);
   } steps[] = {
-    { "root", rh_rewrite_root },
-    { "mounts", rh_rewrite_mounts },
-    { "devices", rh_rewrite_devices },
     { "network", rh_rewrite_network },
     { "annotations", rh_rewrite_annotations },
     { "caps", rh_caps_rewrite },
@@ -801,6 +853,15 @@ rh_spec_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
    * spec that no modifier saw (spec_keys.h). */
   if (rh_spec_check_keys (spec, err) < 0)
     return -1;
+  {
+    struct view_once once = { 0 };
+    int r = 0;
+    for (size_t i = 0; i < sizeof viewed / sizeof viewed[0] && r == 0; i++)
+      r = viewed[i] (spec, ctx, &once, err);
+    view_once_free (&once);
+    if (r < 0)
+      return -1;
+  }
   for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
     if (steps[i].fn (spec, ctx, err) < 0)
       return -1;
@@ -809,12 +870,16 @@ rh_spec_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
 
 /* ---- the bundle ---- */
 
+/* Parsing hands no jansson memory to anything but jansson, and does not log: its nodes may
+ * come from the arena when the process installed it (arena.h). */
 static int
 parse_spec (const char *path, const char *text, size_t len, json_t **out, rh_error *err)
 {
   json_error_t jerr;
+  bool was = rh_arena_json_bump (true);
   json_t *j = json_loadb (text, len, JSON_REJECT_DUPLICATES, &jerr);
 
+  rh_arena_json_bump (was);
   if (j == NULL)
     return rh_error_set (err, EINVAL, "%s: invalid JSON at line %d column %d: %s", path, jerr.line, jerr.column,
                          jerr.text);
@@ -827,6 +892,59 @@ parse_spec (const char *path, const char *text, size_t len, json_t **out, rh_err
   return 0;
 }
 
+/* The serialised spec, in a buffer of our own (json_dumps would build the text in one buffer
+ * and copy it into another, allocated by jansson). */
+struct outbuf
+{
+  char *p;
+  size_t len, cap;
+};
+
+static int
+outbuf_add (const char *chunk, size_t n, void *data)
+{
+  struct outbuf *b = data;
+
+  if (n > b->cap - b->len)
+    {
+      size_t cap = b->cap;
+      while (n > cap - b->len)
+        {
+          if (cap > SIZE_MAX / 2)
+            return -1;
+          cap *= 2;
+        }
+      b->p = rh_xrealloc (b->p, cap);
+      b->cap = cap;
+    }
+  memcpy (b->p + b->len, chunk, n);
+  b->len += n;
+  return 0;
+}
+
+/* The text written to config.json: JSON_INDENT (2) | JSON_PRESERVE_ORDER, one trailing newline.
+ * The dumper's own bookkeeping (a loop check per object and array) may come from the arena:
+ * it is released in stack order, and the dumper does not log. */
+static char *
+serialise (json_t *spec, size_t hint, size_t *len)
+{
+  struct outbuf b = { NULL, 0, hint < 4096 ? 4096 : hint };
+  bool was;
+  int r;
+
+  b.p = rh_xrealloc (NULL, b.cap);
+  was = rh_arena_json_bump (true);
+  r = json_dump_callback (spec, outbuf_add, &b, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+  rh_arena_json_bump (was);
+  if (r < 0 || outbuf_add ("\n", 2, &b) < 0)
+    {
+      free (b.p);
+      return NULL;
+    }
+  *len = b.len - 1; /* the NUL is not part of the file */
+  return b.p;
+}
+
 int
 rh_rewrite_bundle (const char *bundle, const struct rh_rewrite_ctx *ctx, rh_error *err)
 {
@@ -835,11 +953,10 @@ rh_rewrite_bundle (const char *bundle, const struct rh_rewrite_ctx *ctx, rh_erro
   _cleanup_free_ char *orig_path = NULL;
   _cleanup_free_ char *text = NULL;
   _cleanup_free_ char *out = NULL;
-  _cleanup_json_ json_t *in = NULL;
   _cleanup_json_ json_t *spec = NULL;
   struct rh_rewrite_ctx local = *ctx;
   struct stat st, ost;
-  size_t len = 0;
+  size_t len = 0, out_len = 0;
   bool ours, from_orig = false, wrote_orig = false;
 
   if (bundle[0] == '/')
@@ -863,40 +980,39 @@ rh_rewrite_bundle (const char *bundle, const struct rh_rewrite_ctx *ctx, rh_erro
     return rh_error_set (err, EINVAL, "%s: not a regular file", path);
   if (rh_read_file_capped (path, RH_SPEC_MAX_BYTES, &text, &len, err) < 0)
     return -1;
-  if (parse_spec (path, text, len, &in, err) < 0)
+  if (parse_spec (path, text, len, &spec, err) < 0)
     return -1;
 
   /* A retried create finds our own output in config.json. Rewrite the client's original again
    * (kept in config.json.orig) rather than our output: the result is the same, and modifiers
    * that add mounts of their own (the gate) are not judged by the mount policy a second time.
    * A client-set mark alone (no .orig from us) changes nothing. */
-  ours = json_object_get (json_object_get (in, "annotations"), RH_ANNOTATION_POLICY) != NULL;
+  ours = json_object_get (json_object_get (spec, "annotations"), RH_ANNOTATION_POLICY) != NULL;
   if (ours && lstat (orig_path, &ost) == 0 && S_ISREG (ost.st_mode))
     {
       free (text);
       text = NULL;
-      json_decref (in);
-      in = NULL;
+      json_decref (spec);
+      spec = NULL;
       if (rh_read_file_capped (orig_path, RH_SPEC_MAX_BYTES, &text, &len, err) < 0)
         return -1;
-      if (parse_spec (orig_path, text, len, &in, err) < 0)
+      if (parse_spec (orig_path, text, len, &spec, err) < 0)
         return -1;
       from_orig = true;
     }
-  spec = json_deep_copy (in);
-  if (spec == NULL)
-    return rh_error_set (err, ENOMEM, "%s: copy failed", path);
+  /* The tree is rewritten in place: the client's original is text (kept in config.json.orig),
+   * and on an error the partly rewritten tree is dropped, never written. */
   if (rh_spec_rewrite (spec, &local, err) < 0)
     return rh_error_prefix (err, "%s", path);
-  out = json_dumps (spec, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+  /* Indented output is about twice the size of a compact input. */
+  out = serialise (spec, len < SIZE_MAX / 4 ? 2 * len + 64 : len, &out_len);
   if (out == NULL)
     return rh_error_set (err, ENOMEM, "%s: cannot serialise the rewritten spec", path);
-  {
-    size_t n = strlen (out);
-    out = rh_xrealloc (out, n + 2);
-    out[n] = '\n';
-    out[n + 1] = '\0';
-  }
+  /* A process that installed the arena (runsc-host create) execs runsc next, which drops the
+   * heap at once: the tree is left in place rather than taken apart node by node. Everywhere
+   * else (tests, sanitizer builds, which never install it) it is freed. */
+  if (rh_arena_json_installed ())
+    (void) steal_pointer (&spec);
 
   /* Keep the client's original for auditors (written first: config.json is replaced only once
    * the original is safe on disk). */
@@ -906,7 +1022,7 @@ rh_rewrite_bundle (const char *bundle, const struct rh_rewrite_ctx *ctx, rh_erro
         return rh_error_prefix (err, "keep original spec");
       wrote_orig = true;
     }
-  if (rh_write_file_atomic (path, out, strlen (out), st.st_mode & 07777, err) < 0)
+  if (rh_write_file_atomic (path, out, out_len, st.st_mode & 07777, err) < 0)
     {
       if (wrote_orig)
         unlink (orig_path);

@@ -325,6 +325,31 @@ hook ()
   [ ! -e "$(cg2_mount)/runsc-host/$id" ]
 }
 
+@test "a poststop hook leaves the rules to a live runsc-host delete that is removing them, not to a dead one" {
+  local pid remover id marker
+  fake_policy
+  id=$(rh_cid mark)
+  pid=$(rh_net_fake_sandbox)
+  hook createRuntime <<<"$(rh_net_state "$id" "$pid" created "$RH_TMP/fakebundle")"
+  kill -KILL "$pid"
+  # A live process stands in for the runsc-host delete that is removing the rules: the hook
+  # leaves them to it (and so does not wait for the lock that remover holds).
+  remover=$(rh_net_fake_sandbox)
+  marker=$RH_TMP/fake-state/net/$id.removing
+  echo "$remover $(awk '{print $22}' "/proc/$remover/stat")" >"$marker"
+  hook poststop <<<"$(rh_net_state "$id" "$pid" stopped "$RH_TMP/fakebundle")"
+  [ -n "$(rh_net_container_rules "$id")" ]
+  # The remover died without finishing: the next poststop does the job, and gc drops the marker.
+  kill -KILL "$remover"
+  wait "$remover" 2>/dev/null || true
+  hook poststop <<<"$(rh_net_state "$id" "$pid" stopped "$RH_TMP/fakebundle")"
+  [ -z "$(rh_net_container_rules "$id")" ]
+  [ ! -e "$RH_TMP/fake-state/net/$id.json" ]
+  [ -e "$marker" ]
+  rh_in_netns env RUNSC_HOST_CONFIG="$RH_TMP/fake-policy.json" "$RUNSC_HOST" gc
+  [ ! -e "$marker" ]
+}
+
 @test "legacy iptables backend: rules applied and removed, the sandbox refused egress" {
   command -v iptables-legacy-restore >/dev/null || skip "iptables-legacy-restore is not installed"
   local id
