@@ -18,6 +18,7 @@
 #   bench_cpu_interleave BATCHES N CSV LABEL "CMD"...  CPU time per call (perf stat), interleaved.
 #   bench_state_tmpfs        Give the bench's containerd a tmpfs state dir, as /run is in production.
 #   bench_env_wrapper OUT VAR VALUE TARGET   exec wrapper that sets one environment variable.
+#   bench_policy_profile OUT The seccomp profile runsc-host installs (for raw variants that get it too).
 #   bench_subreaper OUT      a child-subreaper launcher (reaps orphaned runsc sandboxes).
 #   bench_runsc_flags        The global flags runsc-host really gives runsc (argv recorder).
 #   bench_tree_pids PID, bench_runsc_roles ID, bench_pss_kib PID..., bench_rss_kib PID...
@@ -213,6 +214,21 @@ SRC
 
 # bench_env_wrapper OUT VAR VALUE TARGET: a compiled wrapper that sets VAR=VALUE and execs
 # TARGET (used to give one runsc-host variant its own policy through RUNSC_HOST_CONFIG).
+# bench_policy_profile OUT: the seccomp profile runsc-host installs in a spec that has none (the
+# default profile with the policy's deny rules merged in), taken from a real rewrite by the
+# built runsc-host with runsc replaced by `true`.
+bench_policy_profile ()
+{
+  local out=${1:?} dir=$RH_TMP/profile-bundle
+  mkdir -p "$dir/rootfs"
+  echo '{"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["true"], "cwd": "/"}}' \
+    >"$dir/config.json"
+  jq '.runsc.path = "/bin/true"' "$RH_POLICY" >"$RH_TMP/policy-true.json"
+  RUNSC_HOST_CONFIG=$RH_TMP/policy-true.json "$RUNSC_HOST" --root "$RH_TMP/profile-root" create \
+    --bundle "$dir" "$(rh_cid profile)" >/dev/null || return 1
+  jq -e '.linux.seccomp' "$dir/config.json" >"$out"
+}
+
 bench_env_wrapper ()
 {
   local out=$1 var=$2 val=$3 target=$4

@@ -13,30 +13,12 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "cli_scan.h"
 #include "util.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Flag tables                                                                                 */
 
-enum act
-{
-  MAP,     /* pass to runsc as --<runsc name> (same name when runsc is NULL) */
-  DROP,    /* harmless for runsc: log and leave out */
-  REFUSE,  /* dropping it would change the meaning: fail, naming the flag */
-  SPECIAL, /* the subcommand's handler decides */
-};
-
-struct flag_def
-{
-  const char *name;  /* long name, without dashes */
-  char short_name;   /* one-letter alias, or 0 */
-  bool value;        /* takes a value (else boolean) */
-  enum act act;
-  const char *runsc; /* MAP: runsc's name, NULL = same */
-  const char *why;   /* DROP/REFUSE: the reason, as logged or reported */
-};
-
-#define END_FLAGS { NULL, 0, false, MAP, NULL, NULL }
 
 /* Reasons shared by several subcommands. */
 #define WHY_NO_PIVOT "runsc always pivot_roots into a root of its own and does not know the flag"
@@ -208,145 +190,6 @@ static const struct cmd_def commands[] = {
   { "restore", RH_CLI_RESTORE, restore_flags, ARGS_ID },
   { NULL, RH_CLI_NONE, NULL, ARGS_NONE },
 };
-
-/* ------------------------------------------------------------------------------------------ */
-/* Generic flag scanning                                                                       */
-
-struct occ
-{
-  const struct flag_def *def;
-  char *value;  /* value flags: the value; booleans: "true" or "false" */
-};
-
-struct scan
-{
-  struct occ *occ;
-  size_t n_occ;
-  char **pos;   /* positionals, in order */
-};
-
-static void
-scan_free (struct scan *s)
-{
-  for (size_t i = 0; i < s->n_occ; i++)
-    free (s->occ[i].value);
-  free (s->occ);
-  rh_strv_free (s->pos);
-  memset (s, 0, sizeof *s);
-}
-
-/* Go's strconv.ParseBool, which is what urfave/cli uses for --flag=value. */
-static int
-parse_bool (const char *s, bool *out)
-{
-  static const char *const t[] = { "1", "t", "T", "TRUE", "true", "True", NULL };
-  static const char *const f[] = { "0", "f", "F", "FALSE", "false", "False", NULL };
-  for (size_t i = 0; t[i]; i++)
-    if (strcmp (s, t[i]) == 0)
-      return *out = true, 0;
-  for (size_t i = 0; f[i]; i++)
-    if (strcmp (s, f[i]) == 0)
-      return *out = false, 0;
-  return -1;
-}
-
-static const struct flag_def *
-find_flag (const struct flag_def *defs, const char *name, size_t n)
-{
-  for (const struct flag_def *d = defs; d->name; d++)
-    {
-      if (strlen (d->name) == n && strncmp (d->name, name, n) == 0)
-        return d;
-      if (d->short_name && n == 1 && name[0] == d->short_name)
-        return d;
-    }
-  return NULL;
-}
-
-/* Is arg spelled like a flag (as Go's flag package sees it)? "-" alone is a positional. */
-static bool
-looks_like_flag (const char *arg)
-{
-  return arg[0] == '-' && arg[1] != '\0';
-}
-
-/* Parse one flag at argv[*i] into the scan. Returns 1 when it was the --help flag. */
-static int
-scan_one (const char *ctx, const struct flag_def *defs, int argc, char *const *argv, int *i, struct scan *s,
-          rh_error *err)
-{
-  const char *arg = argv[*i];
-  const char *name = arg + (arg[1] == '-' ? 2 : 1);
-  size_t n = strcspn (name, "=");
-  const char *eq = name[n] == '=' ? name + n + 1 : NULL;
-  const struct flag_def *d;
-  struct occ o = { NULL, NULL };
-
-  if (n == 0 || name[0] == '-')
-    return rh_error_set (err, EINVAL, "%sbad flag syntax: %s", ctx, arg);
-  d = find_flag (defs, name, n);
-  if (d == NULL)
-    {
-      if ((n == 4 && strncmp (name, "help", 4) == 0) || (n == 1 && name[0] == 'h'))
-        return 1;
-      return rh_error_set (err, EINVAL, "%sflag provided but not defined: -%.*s", ctx, (int) n, name);
-    }
-  o.def = d;
-  if (d->value)
-    {
-      if (eq)
-        o.value = rh_xstrdup (eq);
-      else if (*i + 1 < argc)
-        o.value = rh_xstrdup (argv[++*i]);
-      else
-        return rh_error_set (err, EINVAL, "%sflag needs an argument: -%s", ctx, d->name);
-    }
-  else
-    {
-      bool b = true;
-      if (eq && parse_bool (eq, &b) < 0)
-        return rh_error_set (err, EINVAL, "%sinvalid boolean value \"%s\" for -%s", ctx, eq, d->name);
-      o.value = rh_xstrdup (b ? "true" : "false");
-    }
-  s->occ = rh_xrealloc (s->occ, (s->n_occ + 1) * sizeof *s->occ);
-  s->occ[s->n_occ++] = o;
-  return 0;
-}
-
-/* Scan a subcommand's arguments argv[start..argc). stop_at_pos: flags end at the first
- * positional (exec, ps); else flags may follow positionals, as with runc's argument reordering.
- * Returns 1 for --help. */
-static int
-scan_args (const char *ctx, const struct flag_def *defs, bool stop_at_pos, int argc, char *const *argv, int start,
-           struct scan *s, rh_error *err)
-{
-  bool flags_done = false;
-
-  for (int i = start; i < argc; i++)
-    {
-      const char *arg = argv[i];
-      int r;
-
-      if (!flags_done && strcmp (arg, "--") == 0)
-        {
-          flags_done = true;
-          continue;
-        }
-      if (flags_done || !looks_like_flag (arg))
-        {
-          rh_strv_push (&s->pos, arg);
-          if (stop_at_pos)
-            flags_done = true;
-          continue;
-        }
-      r = scan_one (ctx, defs, argc, argv, &i, s, err);
-      if (r != 0)
-        return r;
-    }
-  if (s->pos == NULL)
-    s->pos = rh_xmalloc0 (sizeof (char *));
-  return 0;
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Helpers for the handlers                                                                    */
@@ -877,19 +720,19 @@ parse_globals (int argc, char *const *argv, int *i, struct rh_cli *c, rh_error *
           ++*i;
           break;
         }
-      if (!looks_like_flag (arg))
+      if (!rh_cli_looks_like_flag (arg))
         break;
-      r = scan_one ("", global_flags, argc, argv, i, &s, have_err ? NULL : &first);
+      r = rh_cli_scan_one ("", global_flags, argc, argv, i, &s, have_err ? NULL : &first);
       if (r < 0)
         {
           have_err = true;
-          scan_free (&s);
+          rh_cli_scan_free (&s);
           continue; /* keep going: a later --log must still be honoured */
         }
       if (r == 1)
         {
           c->cmd = RH_CLI_HELP;
-          scan_free (&s);
+          rh_cli_scan_free (&s);
           continue;
         }
       {
@@ -920,12 +763,12 @@ parse_globals (int argc, char *const *argv, int *i, struct rh_cli *c, rh_error *
         else if (strcmp (name, "rootless") == 0)
           {
             bool b = false;
-            if (strcmp (o->value, "auto") == 0 || (parse_bool (o->value, &b) == 0 && !b))
+            if (strcmp (o->value, "auto") == 0 || (rh_cli_parse_bool (o->value, &b) == 0 && !b))
               decide (c, "dropped --rootless=%s: runsc-host runs sandboxes as root", o->value);
             else if (!have_err)
               {
                 have_err = true;
-                if (parse_bool (o->value, &b) < 0)
+                if (rh_cli_parse_bool (o->value, &b) < 0)
                   rh_error_set (&first, EINVAL, "invalid --rootless value \"%s\": expected true, false or auto",
                                 o->value);
                 else
@@ -934,7 +777,7 @@ parse_globals (int argc, char *const *argv, int *i, struct rh_cli *c, rh_error *
               }
           }
       }
-      scan_free (&s);
+      rh_cli_scan_free (&s);
     }
   if (have_err)
     {
@@ -1014,7 +857,7 @@ rh_cli_parse (int argc, char *const *argv, const struct rh_cli_env *env, struct 
   {
     char ctx[64];
     snprintf (ctx, sizeof ctx, "%s: ", cd->name);
-    r = scan_args (ctx, cd->flags, cd->arity == ARGS_ID_REST, argc, argv, i + 1, &s, err);
+    r = rh_cli_scan_args (ctx, cd->flags, cd->arity == ARGS_ID_REST, argc, argv, i + 1, &s, err);
   }
   if (r < 0)
     goto fail;
@@ -1022,7 +865,7 @@ rh_cli_parse (int argc, char *const *argv, const struct rh_cli_env *env, struct 
     {
       out->cmd = RH_CLI_HELP;
       out->help_topic = rh_xstrdup (cd->name);
-      scan_free (&s);
+      rh_cli_scan_free (&s);
       return 0;
     }
 
@@ -1095,11 +938,11 @@ rh_cli_parse (int argc, char *const *argv, const struct rh_cli_env *env, struct 
     }
   if (r < 0)
     goto fail;
-  scan_free (&s);
+  rh_cli_scan_free (&s);
   return 0;
 
 fail:
-  scan_free (&s);
+  rh_cli_scan_free (&s);
   return -1;
 }
 
