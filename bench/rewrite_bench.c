@@ -10,8 +10,18 @@
  *   rewrite_bench once POLICY DIR       one warm iteration inside bench_measured(), for
  *                                      valgrind --tool=callgrind --toggle-collect=bench_measured
  *   rewrite_bench rss POLICY DIR        the create path once (load the policy file, rewrite the
- *                                      bundle on disk): peak RSS (KiB) of this process
+ *                                      bundle on disk): peak RSS (KiB) of this process, and how
+ *                                      much of the arena the rewrite used
  *   rewrite_bench bundle POLICY DIR N   rh_rewrite_bundle N times (atomic write, fsync included)
+ *
+ * Every mode does what `runsc-host create` does (runtime-wrapper/main.c): the policy is loaded
+ * first, then the jansson arena is installed (lib/arena.h), then the bundle is rewritten. The
+ * in-memory iteration is rh_rewrite_bundle's middle, step by step: parse with the arena's bump
+ * mode on, rewrite, serialise (JSON_INDENT (2) | JSON_PRESERVE_ORDER into a buffer of ours,
+ * bump mode on). runsc-host then execs runsc without freeing the tree, so the teardown (and the
+ * arena reset that stands for a fresh process) runs outside the measured part.
+ * RH_BENCH_NO_ARENA=1 measures the same without the arena (the tree freed inside the measured
+ * part, as a process without the arena does).
  *
  * Built by bench/rewrite.sh against the build's librhcore.a. */
 #include <errno.h>
@@ -26,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "error.h"
 #include "fsutil.h"
 #include "log.h"
@@ -214,7 +225,24 @@ struct bench
   struct rh_rewrite_ctx ctx;
   char *text;
   size_t len;
+  /* one iteration's results, released by bench_release */
+  json_t *spec;
+  char *out;
+  size_t out_len, out_cap;
 };
+
+/* As runtime-wrapper/main.c does before the bundle is rewritten (unless RH_BENCH_NO_ARENA=1). */
+static void
+arena_install (void)
+{
+  rh_error err;
+  const char *no = getenv ("RH_BENCH_NO_ARENA");
+
+  if (no && strcmp (no, "1") == 0)
+    return;
+  if (rh_arena_json_install (RH_ARENA_JSON_CAP, &err) < 0)
+    die ("arena", err.msg);
+}
 
 static void
 bench_init (struct bench *b, const char *policy, const char *dir)
@@ -239,33 +267,85 @@ bench_init (struct bench *b, const char *policy, const char *dir)
   snprintf (path, sizeof path, "%s/config.json.pristine", dir);
   if (rh_read_file_capped (path, RH_SPEC_MAX_BYTES, &b->text, &b->len, &err) < 0)
     die (path, err.msg);
+  arena_install ();
 }
 
-/* One create-time rewrite in memory: parse, rewrite, serialise. */
+static int
+out_add (const char *chunk, size_t n, void *data)
+{
+  struct bench *b = data;
+  if (n == 1 && b->out_len < b->out_cap)
+    {
+      b->out[b->out_len++] = chunk[0];
+      return 0;
+    }
+  if (n > b->out_cap - b->out_len)
+    {
+      while (n > b->out_cap - b->out_len)
+        b->out_cap = b->out_cap ? b->out_cap * 2 : 4096;
+      b->out = realloc (b->out, b->out_cap);
+      if (b->out == NULL)
+        die ("serialise", "out of memory");
+    }
+  memcpy (b->out + b->out_len, chunk, n);
+  b->out_len += n;
+  return 0;
+}
+
+/* One create-time rewrite in memory, as rh_rewrite_bundle does it between reading config.json
+ * and writing the result (lib/spec_rewrite.c: parse_spec, rh_spec_rewrite, serialise). */
 static __attribute__ ((noinline)) int
 bench_iteration (struct bench *b)
 {
   rh_error err;
-  json_t *spec = json_loadb (b->text, b->len, JSON_REJECT_DUPLICATES, NULL);
-  char *out;
+  bool was = rh_arena_json_bump (true);
 
-  if (spec == NULL)
+  b->spec = json_loadb (b->text, b->len, JSON_REJECT_DUPLICATES, NULL);
+  rh_arena_json_bump (was);
+  if (b->spec == NULL)
     die ("spec", "parse failed");
-  if (rh_spec_rewrite (spec, &b->ctx, &err) < 0)
+  if (rh_spec_rewrite (b->spec, &b->ctx, &err) < 0)
     die ("rewrite", err.msg);
-  out = json_dumps (spec, JSON_COMPACT);
-  json_decref (spec);
-  free (out);
+  b->out_len = 0;
+  b->out_cap = 2 * b->len + 64;
+  b->out = malloc (b->out_cap);
+  was = rh_arena_json_bump (true);
+  if (json_dump_callback (b->spec, out_add, b, JSON_INDENT (2) | JSON_PRESERVE_ORDER) < 0)
+    die ("serialise", "failed");
+  rh_arena_json_bump (was);
+  out_add ("\n", 2, b);
+  /* Without the arena, rh_rewrite_bundle frees the tree before returning. */
+  if (!rh_arena_json_installed ())
+    {
+      json_decref (b->spec);
+      b->spec = NULL;
+    }
   return 0;
 }
 
+/* What runsc-host never does (it execs runsc): free the tree and the text, and start the next
+ * iteration with an empty arena, as a new process would. */
+static void
+bench_release (struct bench *b)
+{
+  if (b->spec)
+    json_decref (b->spec);
+  b->spec = NULL;
+  free (b->out);
+  b->out = NULL;
+  rh_arena_json_reset ();
+}
+
 /* The iteration callgrind counts (--toggle-collect=bench_measured): the warm-up calls
- * bench_iteration directly, so only the second, warm iteration is counted. */
+ * bench_iteration directly, so only the second, warm iteration is counted. The call is not a
+ * tail call (callgrind then attributes the callee to the caller's caller). */
 __attribute__ ((noinline)) int bench_measured (struct bench *b);
 __attribute__ ((noinline)) int
 bench_measured (struct bench *b)
 {
-  return bench_iteration (b);
+  int r = bench_iteration (b);
+  __asm__ volatile ("" ::: "memory");
+  return r;
 }
 
 static int
@@ -318,13 +398,17 @@ main (int argc, char **argv)
       double *wall = calloc ((size_t) n, sizeof *wall), *cpu = calloc ((size_t) n, sizeof *cpu);
       bench_init (&b, argv[2], argv[3]);
       for (int i = 0; i < 20; i++)
-        bench_iteration (&b);
+        {
+          bench_iteration (&b);
+          bench_release (&b);
+        }
       for (int i = 0; i < n; i++)
         {
           double w0 = now_us (CLOCK_MONOTONIC), c0 = now_us (CLOCK_PROCESS_CPUTIME_ID);
           bench_iteration (&b);
           cpu[i] = now_us (CLOCK_PROCESS_CPUTIME_ID) - c0;
           wall[i] = now_us (CLOCK_MONOTONIC) - w0;
+          bench_release (&b);
         }
       report ("rewrite_wall", wall, n);
       report ("rewrite_cpu", cpu, n);
@@ -344,9 +428,13 @@ main (int argc, char **argv)
     }
   if (argc == 4 && strcmp (argv[1], "once") == 0)
     {
+      int r;
       bench_init (&b, argv[2], argv[3]);
       bench_iteration (&b); /* warm: lazy initialisation in libraries is not the rewrite's cost */
-      return bench_measured (&b);
+      bench_release (&b);
+      r = bench_measured (&b);
+      bench_release (&b);
+      return r;
     }
   if (argc == 4 && strcmp (argv[1], "rss") == 0)
     {
@@ -362,6 +450,7 @@ main (int argc, char **argv)
       printf ("maxrss_start_kib=%ld\n", ru.ru_maxrss);
       if (rh_policy_load_file (argv[2], &p, &err) < 0)
         die (argv[2], err.msg);
+      arena_install ();
       if (realpath (argv[3], bundle) == NULL)
         die (argv[3], strerror (errno));
       lg.stderr_fd = -1;
@@ -375,6 +464,9 @@ main (int argc, char **argv)
         die ("rewrite_bundle", err.msg);
       getrusage (RUSAGE_SELF, &ru);
       printf ("maxrss_kib=%ld\n", ru.ru_maxrss);
+      if (rh_arena_json ())
+        printf ("arena_peak_kib=%zu arena_fallback_allocs=%zu\n", rh_arena_json ()->peak / 1024,
+                rh_arena_json ()->fallback_allocs);
       return 0;
     }
   if (argc == 5 && strcmp (argv[1], "bundle") == 0)
@@ -391,6 +483,7 @@ main (int argc, char **argv)
           if (rh_rewrite_bundle (b.ctx.bundle, &b.ctx, &err) < 0)
             die ("rewrite_bundle", err.msg);
           wall[i] = now_us (CLOCK_MONOTONIC) - w0;
+          rh_arena_json_reset (); /* the tree it left is dropped, as by the exec */
         }
       report ("rewrite_bundle_wall", wall, n);
       return 0;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -64,6 +65,12 @@ rh_arena_alloc (struct rh_arena *a, size_t size)
 
   if (size == 0)
     size = 1;
+  /* No object can be larger (malloc refuses these too): never a region block, never a wrap. */
+  if (size > PTRDIFF_MAX)
+    {
+      errno = ENOMEM;
+      return NULL;
+    }
   /* Checked before rounding: a size near SIZE_MAX must not wrap into a small one. */
   if (a->base != NULL && size <= a->cap - a->top)
     {

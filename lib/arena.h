@@ -35,9 +35,9 @@
 
 #include "error.h"
 
-/* The region the jansson hook reserves. A 300-rule spec takes about 0.3 MiB of it; touched pages
- * only count towards RSS. */
-#define RH_ARENA_JSON_CAP (4u << 20)
+/* The region the jansson hook reserves: a 300-rule spec (20 KiB) takes 0.3 MiB of it, so specs
+ * up to ~150 KiB fit. Only touched pages count towards RSS. */
+#define RH_ARENA_JSON_CAP (2u << 20)
 #define RH_ARENA_ALIGN 16u
 
 struct rh_arena
@@ -57,7 +57,7 @@ int rh_arena_init (struct rh_arena *a, size_t cap, rh_error *err);
 void rh_arena_destroy (struct rh_arena *a);
 
 /* size bytes, RH_ARENA_ALIGN-aligned: from the region, or from malloc when it does not fit
- * (then NULL when malloc fails). size 0 is served as 1. */
+ * (then NULL when malloc fails). size 0 is served as 1; above PTRDIFF_MAX, NULL. */
 void *rh_arena_alloc (struct rh_arena *a, size_t size);
 /* Release p (NULL is ignored): a region block is rolled back when it is the most recent
  * allocation, else left in place; anything else is passed to free(). */

@@ -81,6 +81,16 @@ names_contain (json_t *names, const char *name)
   return false;
 }
 
+/* Would add_runsc_aliases change names? */
+static bool
+needs_runsc_aliases (json_t *names)
+{
+  for (size_t a = 0; a < sizeof runsc_aliases / sizeof runsc_aliases[0]; a++)
+    if (names_contain (names, runsc_aliases[a].linux_name) && !names_contain (names, runsc_aliases[a].runsc_name))
+      return true;
+  return false;
+}
+
 /* Append runsc's spelling of any name in names that has one (names is modified). */
 static void
 add_runsc_aliases (json_t *names)
@@ -93,8 +103,12 @@ add_runsc_aliases (json_t *names)
 int
 rh_seccomp_action_rank (const char *action)
 {
-  for (size_t i = 0; action && i < sizeof actions / sizeof actions[0]; i++)
-    if (strcmp (actions[i].name, action) == 0)
+  /* Every name starts "SCMP_ACT_": compare only the names that share the next letter (this
+   * runs for every rule, twice). */
+  if (action == NULL || strncmp (action, "SCMP_ACT_", 9) != 0 || action[9] == '\0')
+    return -1;
+  for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
+    if (actions[i].name[9] == action[9] && strcmp (actions[i].name + 9, action + 9) == 0)
       return actions[i].rank;
   return -1;
 }
@@ -145,21 +159,56 @@ is_absent (json_t *v)
 
 /* ---- checking a profile (client's or our default) ---- */
 
-/* Every key of obj is spelled exactly as one of fields: rh_json_check_go_keys would pass it
- * (no two fields of a list differ only in case). The common case, checked without building the
- * name the error would carry. */
+/* One pass over obj (NULL or not an object: nothing): vals[i] is the value of fields[i], NULL
+ * when absent. Returns whether every key is spelled exactly as one of fields, in which case
+ * rh_json_check_go_keys would pass it (no two fields of a list differ only in case): the common
+ * case, checked without building the name an error would carry. Profiles run to hundreds of
+ * rules, and one walk costs less than a hash lookup per field. */
 static bool
-keys_canonical (json_t *obj, const char *const *fields)
+get_fields (json_t *obj, const char *const *fields, json_t **vals)
 {
   const char *key;
   json_t *v;
+  bool canonical = true;
+  size_t n = 0;
+
+  for (; fields[n]; n++)
+    vals[n] = NULL;
   json_object_foreach (obj, key, v)
-    if (!in_list (fields, key))
-      return false;
-  return true;
+    {
+      size_t i = 0;
+      while (i < n && strcmp (fields[i], key) != 0)
+        i++;
+      if (i < n)
+        vals[i] = v;
+      else
+        canonical = false;
+    }
+  return canonical;
 }
 
-/* rh_json_check_go_keys on where + "." + the formatted sub-key. */
+/* Indexes into the values get_fields gives for rule_fields and arg_fields. */
+enum
+{
+  R_NAMES,
+  R_ACTION,
+  R_ERRNORET,
+  R_ARGS,
+  R_NFIELDS,
+};
+enum
+{
+  A_INDEX,
+  A_VALUE,
+  A_VALUETWO,
+  A_OP,
+  A_NFIELDS,
+};
+_Static_assert (sizeof rule_fields / sizeof rule_fields[0] == R_NFIELDS + 1, "rule_fields and R_* differ");
+_Static_assert (sizeof arg_fields / sizeof arg_fields[0] == A_NFIELDS + 1, "arg_fields and A_* differ");
+
+/* rh_json_check_go_keys on where + "." + the formatted sub-key (for an object whose keys are not
+ * all canonical: see get_fields). */
 static int __attribute__ ((format (printf, 5, 6)))
 check_go_keys (json_t *obj, const char *where, const char *const *fields, rh_error *err, const char *fmt, ...)
 {
@@ -167,8 +216,6 @@ check_go_keys (json_t *obj, const char *where, const char *const *fields, rh_err
   _cleanup_free_ char *w = NULL;
   va_list ap;
 
-  if (keys_canonical (obj, fields))
-    return 0;
   va_start (ap, fmt);
   vsnprintf (sub, sizeof sub, fmt, ap);
   va_end (ap);
@@ -176,14 +223,12 @@ check_go_keys (json_t *obj, const char *where, const char *const *fields, rh_err
   return rh_json_check_go_keys (obj, w, fields, err);
 }
 
-static int
-check_uint (json_t *v, const char *where, size_t i, const char *key, bool required, rh_error *err)
+static bool
+uint_ok (json_t *v, bool required)
 {
   if (is_absent (v) && !required)
-    return 0;
-  if (!json_is_integer (v) || json_integer_value (v) < 0)
-    return rh_error_set (err, EINVAL, "%s.syscalls[%zu]%s: expected a non-negative integer", where, i, key);
-  return 0;
+    return true;
+  return json_is_integer (v) && json_integer_value (v) >= 0;
 }
 
 static int
@@ -198,24 +243,24 @@ check_args (json_t *args, const char *where, size_t i, rh_error *err)
     return rh_error_set (err, EINVAL, "%s.syscalls[%zu].args: expected an array", where, i);
   json_array_foreach (args, j, a)
     {
-      json_t *idx = json_object_get (a, "index");
-      json_t *op = json_object_get (a, "op");
-      char key[64];
+      json_t *f[A_NFIELDS];
+      bool canonical = get_fields (a, arg_fields, f);
+      json_t *idx = f[A_INDEX], *op = f[A_OP];
 
       if (!json_is_object (a))
         return rh_error_set (err, EINVAL, "%s.syscalls[%zu].args[%zu]: expected an object", where, i, j);
-      if (check_go_keys (a, where, arg_fields, err, "syscalls[%zu].args[%zu]", i, j) < 0)
+      if (!canonical && check_go_keys (a, where, arg_fields, err, "syscalls[%zu].args[%zu]", i, j) < 0)
         return -1;
       /* runsc accepts index 6 and fails later; the kernel passes six arguments (0-5). */
       if (!json_is_integer (idx) || json_integer_value (idx) < 0 || json_integer_value (idx) > 5)
         return rh_error_set (err, EINVAL, "%s.syscalls[%zu].args[%zu].index: expected an integer from 0 to 5",
                              where, i, j);
-      snprintf (key, sizeof key, ".args[%zu].value", j);
-      if (check_uint (json_object_get (a, "value"), where, i, key, true, err) < 0)
-        return -1;
-      snprintf (key, sizeof key, ".args[%zu].valueTwo", j);
-      if (check_uint (json_object_get (a, "valueTwo"), where, i, key, false, err) < 0)
-        return -1;
+      if (!uint_ok (f[A_VALUE], true))
+        return rh_error_set (err, EINVAL, "%s.syscalls[%zu].args[%zu].value: expected a non-negative integer",
+                             where, i, j);
+      if (!uint_ok (f[A_VALUETWO], false))
+        return rh_error_set (err, EINVAL, "%s.syscalls[%zu].args[%zu].valueTwo: expected a non-negative integer",
+                             where, i, j);
       if (!is_plain_string (op) || !in_list (operators, json_string_value (op)))
         return rh_error_set (err, EINVAL, "%s.syscalls[%zu].args[%zu].op: expected an OCI operator "
                                           "(SCMP_CMP_EQ, SCMP_CMP_MASKED_EQ, ...)", where, i, j);
@@ -258,13 +303,14 @@ rh_seccomp_check_profile (json_t *profile, const char *where, rh_error *err)
     return rh_error_set (err, EINVAL, "%s.syscalls: expected an array", where);
   json_array_foreach (sys, i, rule)
     {
-      json_t *names = json_object_get (rule, "names");
-      json_t *action = json_object_get (rule, "action");
+      json_t *f[R_NFIELDS];
+      bool canonical = get_fields (rule, rule_fields, f);
+      json_t *names = f[R_NAMES], *action = f[R_ACTION];
       json_t *name;
 
       if (!json_is_object (rule))
         return rh_error_set (err, EINVAL, "%s.syscalls[%zu]: expected an object", where, i);
-      if (check_go_keys (rule, where, rule_fields, err, "syscalls[%zu]", i) < 0)
+      if (!canonical && check_go_keys (rule, where, rule_fields, err, "syscalls[%zu]", i) < 0)
         return -1;
       if (!json_is_array (names))
         return rh_error_set (err, EINVAL, "%s.syscalls[%zu].names: expected an array of strings", where, i);
@@ -274,8 +320,9 @@ rh_seccomp_check_profile (json_t *profile, const char *where, rh_error *err)
       if (!is_plain_string (action) || rh_seccomp_action_rank (json_string_value (action)) < 0)
         return rh_error_set (err, EINVAL, "%s.syscalls[%zu].action: expected an OCI action (SCMP_ACT_ERRNO, ...)",
                              where, i);
-      if (check_uint (json_object_get (rule, "errnoRet"), where, i, ".errnoRet", false, err) < 0
-          || check_args (json_object_get (rule, "args"), where, i, err) < 0)
+      if (!uint_ok (f[R_ERRNORET], false))
+        return rh_error_set (err, EINVAL, "%s.syscalls[%zu].errnoRet: expected a non-negative integer", where, i);
+      if (check_args (f[R_ARGS], where, i, err) < 0)
         return -1;
     }
   return 0;
@@ -663,27 +710,39 @@ arg_int (json_t *a, const char *key)
   return (long long) json_integer_value (json_object_get (a, key));
 }
 
-/* seed: see rh_seccomp_merge */
+/* The shape of a rule whose fields (get_fields with rule_fields) are f. seed: see
+ * rh_seccomp_merge */
 static void
-shape_of (json_t *rule, uint64_t seed, struct shape *s)
+shape_from (json_t *const *f, uint64_t seed, struct shape *s)
 {
-  json_t *er = json_object_get (rule, "errnoRet");
+  json_t *er = f[R_ERRNORET];
   json_t *a;
   size_t j;
 
-  s->action = rule_action (rule);
+  s->action = json_string_value (f[R_ACTION]);
   s->ret = -1;
   if (s->action && (strcmp (s->action, "SCMP_ACT_ERRNO") == 0 || strcmp (s->action, "SCMP_ACT_TRACE") == 0))
     s->ret = json_is_integer (er) ? (long long) json_integer_value (er) : EPERM;
-  s->args = json_object_get (rule, "args");
+  s->args = f[R_ARGS];
   if (!json_is_array (s->args))
     s->args = NULL;
   s->hash = fnv (fnv_str (FNV_OFFSET ^ seed, s->action), &s->ret, sizeof s->ret);
   json_array_foreach (s->args, j, a)
     {
-      long long v[3] = { arg_int (a, "index"), arg_int (a, "value"), arg_int (a, "valueTwo") };
-      s->hash = fnv_str (fnv (s->hash, v, sizeof v), json_string_value (json_object_get (a, "op")));
+      json_t *af[A_NFIELDS];
+      get_fields (a, arg_fields, af);
+      long long v[3] = { (long long) json_integer_value (af[A_INDEX]), (long long) json_integer_value (af[A_VALUE]),
+                         (long long) json_integer_value (af[A_VALUETWO]) };
+      s->hash = fnv_str (fnv (s->hash, v, sizeof v), json_string_value (af[A_OP]));
     }
+}
+
+static void
+shape_of (json_t *rule, uint64_t seed, struct shape *s)
+{
+  json_t *f[R_NFIELDS];
+  get_fields (rule, rule_fields, f);
+  shape_from (f, seed, s);
 }
 
 static bool
@@ -733,13 +792,19 @@ struct name_set
   size_t cap, n; /* cap is a power of two */
 };
 
+/* Make room for want entries at most half full (cap: a power of two, at least 64). */
 static void
-name_set_grow (struct name_set *s)
+name_set_grow (struct name_set *s, size_t want)
 {
   struct name_ent *old = s->v;
   size_t oldcap = s->cap;
 
-  s->cap = oldcap ? oldcap * 2 : 64;
+  if (s->cap == 0)
+    s->cap = 64;
+  while (want > s->cap / 2 && s->cap <= SIZE_MAX / (4 * sizeof *s->v))
+    s->cap *= 2;
+  if (s->cap == oldcap)
+    return;
   s->v = rh_xmalloc0 (s->cap * sizeof *s->v);
   for (size_t i = 0; i < oldcap; i++)
     if (old[i].name)
@@ -764,7 +829,7 @@ name_set_get (struct name_set *s, const char *name, const struct shape *shape, b
   h = fnv_str (shape->hash, name);
 
   if (insert && (s->n + 1) * 2 > s->cap)
-    name_set_grow (s);
+    name_set_grow (s, s->n + 1);
   if (s->cap == 0)
     return NULL;
   for (k = h & (s->cap - 1); s->v[k].name; k = (k + 1) & (s->cap - 1))
@@ -823,7 +888,18 @@ struct item
   size_t seq;   /* position before sorting: ours first, then the client's in order */
   ssize_t client_idx; /* index in the client's syscalls, -1 for ours */
   struct shape shape; /* of rule (the set points at it once items[] is sorted) */
+  json_t *names;      /* rule's, borrowed */
+  bool unconditional; /* rule has no argument tests */
 };
+
+/* Fill in what items[].rule is looked up for: its rank, names and whether it tests arguments. */
+static void
+item_fields (struct item *it, json_t *const *f)
+{
+  it->rank = rh_seccomp_action_rank (json_string_value (f[R_ACTION]));
+  it->names = f[R_NAMES];
+  it->unconditional = is_absent (f[R_ARGS]) || json_array_size (f[R_ARGS]) == 0;
+}
 
 static int
 item_cmp (const void *a, const void *b)
@@ -835,22 +911,23 @@ item_cmp (const void *a, const void *b)
 }
 
 /* Client rule -> the rule runsc should get (a new reference), or NULL when nothing of it is
- * left once the names our policy already carries identically are taken out. */
+ * left once the names our policy already carries identically are taken out. f: its fields. */
 static json_t *
-adapt_client_rule (json_t *rule, size_t idx, struct name_set *set, const struct rh_seccomp_policy *sp,
-                   const struct rh_logger *log, uint64_t seed, struct shape *out_shape)
+adapt_client_rule (json_t *rule, json_t *const *f, size_t idx, struct name_set *set,
+                   const struct rh_seccomp_policy *sp, const struct rh_logger *log, uint64_t seed,
+                   struct shape *out_shape)
 {
   struct shape shape;
-  _cleanup_json_ json_t *names = json_array ();
+  _cleanup_json_ json_t *names = NULL;
   json_t *out, *n;
-  json_t *orig = json_object_get (rule, "names");
-  const char *action = rule_action (rule);
+  json_t *orig = f[R_NAMES];
+  const char *action = json_string_value (f[R_ACTION]);
   bool as_trace = sp->enosys_as_trace && strcmp (action, "SCMP_ACT_ERRNO") == 0
-                  && json_integer_value (json_object_get (rule, "errnoRet")) == ERRNO_ENOSYS;
+                  && json_integer_value (f[R_ERRNORET]) == ERRNO_ENOSYS;
   bool kill_thread = strcmp (action, "SCMP_ACT_KILL_THREAD") == 0;
   size_t j, dropped = 0;
 
-  shape_of (rule, seed, &shape);
+  shape_from (f, seed, &shape);
   json_array_foreach (orig, j, n)
     {
       struct name_ent *e = name_set_get (set, json_string_value (n), &shape, false);
@@ -859,16 +936,21 @@ adapt_client_rule (json_t *rule, size_t idx, struct name_set *set, const struct 
           e->flags |= NS_PRESENT;
           dropped++;
         }
-      else
-        json_array_append (names, n);
     }
-  if (json_array_size (names) == 0)
+  if (dropped == json_array_size (orig))
     return NULL;
-  add_runsc_aliases (names);
   *out_shape = shape; /* the same but for the action changes below */
   /* Nothing to change (the usual case): the rule itself goes on. */
-  if (dropped == 0 && json_array_size (names) == json_array_size (orig) && !as_trace && !kill_thread)
+  if (dropped == 0 && !as_trace && !kill_thread && !needs_runsc_aliases (orig))
     return json_incref (rule);
+  names = json_array ();
+  json_array_foreach (orig, j, n)
+    {
+      struct name_ent *e = name_set_get (set, json_string_value (n), &shape, false);
+      if (!(e && (e->flags & NS_OURS)))
+        json_array_append (names, n);
+    }
+  add_runsc_aliases (names);
   out = with_names (rule, names);
   if (as_trace)
     {
@@ -918,52 +1000,87 @@ rh_seccomp_merge (json_t *profile, const struct rh_seccomp_policy *sp, const str
 
   json_array_foreach (sp->deny, i, rule)
     {
+      json_t *f[R_NFIELDS];
       shape_of (rule, seed, &ours[i]);
       json_array_foreach (json_object_get (rule, "names"), j, name)
         name_set_get (&set, json_string_value (name), &ours[i], true)->flags |= NS_OURS;
       /* A copy: the spec must not share objects with the policy. */
-      items[n] = (struct item) { json_deep_copy (rule), rh_seccomp_action_rank (rule_action (rule)), n, -1, ours[i] };
+      items[n] = (struct item) { .rule = json_deep_copy (rule), .seq = n, .client_idx = -1, .shape = ours[i] };
+      get_fields (items[n].rule, rule_fields, f);
+      item_fields (&items[n], f);
       n++;
     }
   json_array_foreach (sys, i, rule)
     {
       struct shape shape;
-      json_t *c = adapt_client_rule (rule, i, &set, sp, log, seed, &shape);
+      json_t *f[R_NFIELDS];
+      json_t *c;
+
+      get_fields (rule, rule_fields, f);
+      c = adapt_client_rule (rule, f, i, &set, sp, log, seed, &shape);
       if (c == NULL)
         continue;
-      items[n] = (struct item) { c, rh_seccomp_action_rank (rule_action (c)), n, (ssize_t) i, shape };
+      items[n] = (struct item) { .rule = c, .seq = n, .client_idx = (ssize_t) i, .shape = shape };
+      if (c != rule)
+        get_fields (c, rule_fields, f);
+      item_fields (&items[n], f);
       n++;
     }
 
   /* Strictest first: runsc takes the first rule that matches. */
   qsort (items, n, sizeof *items, item_cmp);
 
+  /* Each name of each rule goes into set at most once, and into uncond at most once: one
+   * allocation each instead of a doubling per power of two. */
+  {
+    size_t total = set.n;
+    for (i = 0; i < n; i++)
+      total += json_array_size (items[i].names);
+    name_set_grow (&set, total);
+    name_set_grow (&uncond, total - set.n);
+  }
+
   for (i = 0; i < n; i++)
     {
-      _cleanup_json_ json_t *keep = json_array ();
-      _cleanup_json_ json_t *gone = json_array ();
-      bool unconditional = rule_unconditional (items[i].rule);
-      json_t *names = json_object_get (items[i].rule, "names");
+      /* keep: the names that stay, made only once one does not (the usual rule keeps all). */
+      _cleanup_json_ json_t *keep = NULL;
+      _cleanup_json_ json_t *gone = NULL;
+      json_t *names = items[i].names;
 
       json_array_foreach (names, j, name)
         {
           const char *s = json_string_value (name);
           struct name_ent *e;
+          bool dead;
           /* Decided by an earlier rule for every argument value: this one is never reached. */
-          if (name_set_get (&uncond, s, &no_shape, false))
+          dead = name_set_get (&uncond, s, &no_shape, false) != NULL;
+          if (!dead)
             {
-              json_array_append (gone, name);
-              continue;
+              e = name_set_get (&set, s, &items[i].shape, true);
+              if (!(e->flags & NS_SEEN))
+                {
+                  e->flags |= NS_SEEN;
+                  if (items[i].unconditional)
+                    name_set_get (&uncond, s, &no_shape, true);
+                  if (keep)
+                    json_array_append (keep, name);
+                  continue;
+                }
             }
-          e = name_set_get (&set, s, &items[i].shape, true);
-          if (e->flags & NS_SEEN)
-            continue;
-          e->flags |= NS_SEEN;
-          if (unconditional)
-            name_set_get (&uncond, s, &no_shape, true);
-          json_array_append (keep, name);
+          if (keep == NULL)
+            {
+              keep = json_array ();
+              for (size_t k = 0; k < j; k++)
+                json_array_append (keep, json_array_get (names, k));
+            }
+          if (dead)
+            {
+              if (gone == NULL)
+                gone = json_array ();
+              json_array_append (gone, name);
+            }
         }
-      if (json_array_size (gone) > 0)
+      if (gone != NULL)
         {
           _cleanup_free_ char *list = join_names (gone);
           if (items[i].client_idx >= 0)
@@ -972,7 +1089,7 @@ rh_seccomp_merge (json_t *profile, const struct rh_seccomp_policy *sp, const str
           else
             rh_log_debug (log, "seccomp: policy rule for %s is covered by a stricter client rule", list);
         }
-      if (json_array_size (keep) == json_array_size (names))
+      if (keep == NULL)
         json_array_append (out, items[i].rule);
       else if (json_array_size (keep) > 0)
         json_array_append_new (out, with_names (items[i].rule, keep));

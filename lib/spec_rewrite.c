@@ -905,6 +905,12 @@ outbuf_add (const char *chunk, size_t n, void *data)
 {
   struct outbuf *b = data;
 
+  /* Most pieces are one byte (a quote, a comma, a newline). */
+  if (n == 1 && b->len < b->cap)
+    {
+      b->p[b->len++] = chunk[0];
+      return 0;
+    }
   if (n > b->cap - b->len)
     {
       size_t cap = b->cap;
@@ -1009,8 +1015,8 @@ rh_rewrite_bundle (const char *bundle, const struct rh_rewrite_ctx *ctx, rh_erro
   if (out == NULL)
     return rh_error_set (err, ENOMEM, "%s: cannot serialise the rewritten spec", path);
   /* A process that installed the arena (runsc-host create) execs runsc next, which drops the
-   * heap at once: the tree is left in place rather than taken apart node by node. Everywhere
-   * else (tests, sanitizer builds, which never install it) it is freed. */
+   * heap at once: the tree is left in place rather than taken apart node by node. Where it is
+   * not installed (sanitizer builds; every test but the arena's own) the tree is freed. */
   if (rh_arena_json_installed ())
     (void) steal_pointer (&spec);
 

@@ -35,8 +35,8 @@ struct rh_rewrite_ctx
   const char *container_id;
 };
 
-/* Rewrite spec in place. On error the tree may be partly modified: callers work on a copy
- * (rh_rewrite_bundle does) and never write it. */
+/* Rewrite spec in place. On error the tree may be partly modified: callers drop it and never
+ * write it (rh_rewrite_bundle discards it; the client's original is kept as text). */
 int rh_spec_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);
 
 /* Individual modifiers (exposed for unit tests). */
@@ -48,8 +48,9 @@ int rh_rewrite_annotations (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_e
 int rh_rewrite_mark (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);
 
 /* The whole create-time step on a bundle directory: read <bundle>/config.json (size-capped),
- * parse, rewrite a copy, keep the original as config.json.orig (unless the input is already our
- * output), and replace config.json atomically. On any error config.json is untouched. */
+ * parse, rewrite the parsed tree, keep the original text as config.json.orig (unless the input is
+ * already our output), and replace config.json atomically. On any error config.json is
+ * untouched. */
 int rh_rewrite_bundle (const char *bundle, const struct rh_rewrite_ctx *ctx, rh_error *err);
 
 #endif
