@@ -11,7 +11,7 @@ grep -q '^<!-- results:begin -->$' "$doc" && grep -q '^<!-- results:end -->$' "$
   { echo "$doc has no results markers" >&2; exit 1; }
 gen=$(mktemp)
 trap 'rm -f "$gen"' EXIT
-for n in rewrite passthrough lifecycle docker memory workload scale hook hooks gate; do
+for n in rewrite passthrough lifecycle breakdown docker memory workload scale hook hooks gate; do
   [[ -f $res/$n.md ]] || continue
   {
     echo

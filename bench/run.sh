@@ -6,7 +6,7 @@
 #   --quick       few rounds (a smoke test of the harness, not figures to quote)
 #   --alt         also build bench/proposals/build-alt.sh and compare it (lifecycle, passthrough)
 #   --wait-quiet  wait (up to 10 min) for the 1-minute load to drop below 1.0 before each bench
-#   NAME...       only these (rewrite passthrough lifecycle docker memory workload scale hook gate)
+#   NAME...       only these (rewrite passthrough lifecycle breakdown docker memory workload scale hook gate)
 #
 # Needs root, a build (RH_BUILD_DIR, default <repo>/build; benchmark a RelWithDebInfo
 # or Release build: cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo), containerd, runsc, runc, docker.io.
@@ -23,7 +23,7 @@ for a in "$@"; do
   *) names+=("$a") ;;
   esac
 done
-((${#names[@]})) || names=(rewrite passthrough lifecycle docker memory workload scale hook gate)
+((${#names[@]})) || names=(rewrite passthrough lifecycle breakdown docker memory workload scale hook gate)
 
 if ((alt)); then
   BENCH_ALT_BUILD_DIR=$("$here/proposals/build-alt.sh")
@@ -46,7 +46,8 @@ for n in "${names[@]}"; do
   case $n in
   rewrite) "$here/rewrite.sh" "$(rounds 2000 100)" ;;
   passthrough) "$here/passthrough.sh" "$(rounds 200 10)" ;;
-  lifecycle) "$here/lifecycle.sh" "$(rounds 30 3)" ;;
+  lifecycle) "$here/lifecycle.sh" "$(rounds 60 3)" ;;
+  breakdown) "$here/breakdown.sh" "$(rounds 15 2)" ;;
   docker) "$here/docker.sh" "$(rounds 20 3)" ;;
   memory) "$here/memory.sh" "$(rounds 5 2)" ;;
   workload) "$here/workload.sh" "$(rounds 5 1)" ;;

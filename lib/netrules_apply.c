@@ -550,14 +550,12 @@ remove_common (const struct rh_policy *p, const char *id, bool force, const stru
 
   if (rh_netrules_check_id (id, err) < 0)
     return -1;
-  /* Nothing recorded and no state dir yet: nothing to undo, and no reason to create anything. */
+  /* Nothing recorded: nothing of this id to undo (the record is written before anything is
+   * changed, and removed after everything is undone; what a crash leaves without one is gc's).
+   * No lock to wait for, no state dir to create. */
   path = record_path (p, id);
   if (stat (path, &st) < 0 && errno == ENOENT)
-    {
-      _cleanup_free_ char *dir = net_dir (p);
-      if (stat (dir, &st) < 0 && errno == ENOENT)
-        return 0;
-    }
+    return 0;
   if (force)
     {
       _cleanup_free_ char *marker = marker_path (p, id);
