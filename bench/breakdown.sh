@@ -10,7 +10,8 @@
 # such a timer too. The timer costs both sides the same fork; the table compares medians per
 # step (create, start, the delete that follows the exit and the shim's second delete, the hook's
 # createRuntime and poststop as runsc ran them). Complements bench/lifecycle.sh, whose totals
-# are the figures to quote.
+# are the figures to quote. Part 2 times runsc alone with and without the seccomp profile that
+# runsc-host installs, to separate the policy's cost inside runsc from the wrapper's.
 set -euo pipefail
 export LC_ALL=C
 source "$(dirname "$0")/lib.sh"
@@ -62,6 +63,38 @@ awk -F, '{ l = $1; o = (l ~ /^raw-runsc-/) ? 0 : (l ~ /^runsc-host-/) ? 1 : 2; s
            print k "|" o "|" $0 }' "$CALLS" | sort -t'|' -k1,1n -k2,2n -s | cut -d'|' -f3- >"$CALLS.n"
 mv "$CALLS.n" "$CALLS"
 
+# Part 2: what the seccomp profile runsc-host installs costs runsc itself, without containerd or
+# runsc-host: runsc create/start of the same bundle with no profile, with the shipped default
+# profile, and with the profile a rewrite produces (the default plus the policy's deny rules).
+bench_policy_profile "$RH_TMP/merged.json"
+rh_bundle_make "$RH_TMP/sc-none" '.process.env = ["PATH=/bin:/usr/bin"] | .process.args = ["/bin/true"]'
+for v in default merged; do cp -a "$RH_TMP/sc-none" "$RH_TMP/sc-$v"; done
+jq --slurpfile p "$RH_TMP/merged.json" '.linux.seccomp = $p[0]' "$RH_TMP/sc-none/config.json" >"$RH_TMP/sc-merged/config.json"
+jq --slurpfile p "$(jq -r .seccomp.default_profile "$RH_POLICY")" '.linux.seccomp = $p[0]' \
+  "$RH_TMP/sc-none/config.json" >"$RH_TMP/sc-default/config.json" 2>/dev/null ||
+  jq --slurpfile p "$RH_SOURCE_DIR/config/seccomp/default.json" '.linux.seccomp = $p[0]' \
+    "$RH_TMP/sc-none/config.json" >"$RH_TMP/sc-default/config.json"
+SC_CSV=$RH_TMP/seccomp.csv
+: >"$SC_CSV"
+RAWF=(--platform="$BENCH_PLATFORM" --network=host --oci-seccomp --root "$RH_TMP/sc-root")
+sc_one ()
+{
+  local v=$1 r=$2 id t0 t1 t2
+  id=$(rh_cid "sc-$v-$r")
+  t0=$EPOCHREALTIME
+  rh_in_netns "$RH_RUNSC" "${RAWF[@]}" create --bundle "$RH_TMP/sc-$v" "$id" >/dev/null 2>&1 || return 1
+  t1=$EPOCHREALTIME
+  rh_in_netns "$RH_RUNSC" "${RAWF[@]}" start "$id" >/dev/null 2>&1 || true
+  t2=$EPOCHREALTIME
+  rh_in_netns "$RH_RUNSC" "${RAWF[@]}" wait "$id" >/dev/null 2>&1 || true
+  rh_in_netns "$RH_RUNSC" "${RAWF[@]}" delete --force "$id" >/dev/null 2>&1 || true
+  printf '%s-create,%d,%d,0\n%s-start,%d,%d,0\n' "$v" "$r" $((${t1/./} - ${t0/./})) "$v" "$r" \
+    $((${t2/./} - ${t1/./})) >>"$SC_CSV"
+}
+for r in $(seq 0 $((2 * ROUNDS - 1))); do
+  for v in none default merged; do sc_one "$v" "$r" || rh_log "runsc create of the $v bundle failed"; done
+done
+
 {
   echo
   echo "### Where the time goes: each runtime call of \`ctr run --rm --net-host busybox true\`"
@@ -78,5 +111,13 @@ mv "$CALLS.n" "$CALLS"
   echo "Per call (medians; compare each runsc-host row with the raw-runsc row of the same step):"
   echo
   bench_table "$CALLS" raw-runsc-create
+  echo
+  echo "### What the installed seccomp profile costs runsc itself"
+  echo
+  echo "runsc alone (\`runsc create\`, then \`start\`, of one busybox bundle; no containerd, no runsc-host), $((2 * ROUNDS))"
+  echo "interleaved rounds: none = no linux.seccomp; default = the shipped config/seccomp/default.json; merged ="
+  echo "what runsc-host's rewrite installs (the default plus the policy's deny rules)."
+  echo
+  bench_table "$SC_CSV" none-create
 } >>"$BENCH_OUT"
 cat "$BENCH_OUT"
