@@ -228,7 +228,7 @@ struct bench
   /* one iteration's results, released by bench_release */
   json_t *spec;
   char *out;
-  size_t out_len, out_cap;
+  size_t out_len;
 };
 
 /* As runtime-wrapper/main.c does before the bundle is rewritten (unless RH_BENCH_NO_ARENA=1). */
@@ -270,50 +270,20 @@ bench_init (struct bench *b, const char *policy, const char *dir)
   arena_install ();
 }
 
-static int
-out_add (const char *chunk, size_t n, void *data)
-{
-  struct bench *b = data;
-  if (n == 1 && b->out_len < b->out_cap)
-    {
-      b->out[b->out_len++] = chunk[0];
-      return 0;
-    }
-  if (n > b->out_cap - b->out_len)
-    {
-      while (n > b->out_cap - b->out_len)
-        b->out_cap = b->out_cap ? b->out_cap * 2 : 4096;
-      b->out = realloc (b->out, b->out_cap);
-      if (b->out == NULL)
-        die ("serialise", "out of memory");
-    }
-  memcpy (b->out + b->out_len, chunk, n);
-  b->out_len += n;
-  return 0;
-}
-
 /* One create-time rewrite in memory, as rh_rewrite_bundle does it between reading config.json
- * and writing the result (lib/spec_rewrite.c: parse_spec, rh_spec_rewrite, serialise). */
+ * and writing the result (lib/spec_rewrite.c: rh_spec_parse, rh_spec_rewrite, rh_spec_serialise). */
 static __attribute__ ((noinline)) int
 bench_iteration (struct bench *b)
 {
   rh_error err;
-  bool was = rh_arena_json_bump (true);
 
-  b->spec = json_loadb (b->text, b->len, JSON_REJECT_DUPLICATES, NULL);
-  rh_arena_json_bump (was);
-  if (b->spec == NULL)
-    die ("spec", "parse failed");
+  if (rh_spec_parse ("spec", b->text, b->len, &b->spec, &err) < 0)
+    die ("spec", err.msg);
   if (rh_spec_rewrite (b->spec, &b->ctx, &err) < 0)
     die ("rewrite", err.msg);
-  b->out_len = 0;
-  b->out_cap = 2 * b->len + 64;
-  b->out = malloc (b->out_cap);
-  was = rh_arena_json_bump (true);
-  if (json_dump_callback (b->spec, out_add, b, JSON_INDENT (2) | JSON_PRESERVE_ORDER) < 0)
+  b->out = rh_spec_serialise (b->spec, b->len, &b->out_len);
+  if (b->out == NULL)
     die ("serialise", "failed");
-  rh_arena_json_bump (was);
-  out_add ("\n", 2, b);
   /* Without the arena, rh_rewrite_bundle frees the tree before returning. */
   if (!rh_arena_json_installed ())
     {

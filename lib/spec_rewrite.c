@@ -872,8 +872,8 @@ rh_spec_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
 
 /* Parsing hands no jansson memory to anything but jansson, and does not log: its nodes may
  * come from the arena when the process installed it (arena.h). */
-static int
-parse_spec (const char *path, const char *text, size_t len, json_t **out, rh_error *err)
+int
+rh_spec_parse (const char *path, const char *text, size_t len, json_t **out, rh_error *err)
 {
   json_error_t jerr;
   bool was = rh_arena_json_bump (true);
@@ -928,12 +928,13 @@ outbuf_add (const char *chunk, size_t n, void *data)
   return 0;
 }
 
-/* The text written to config.json: JSON_INDENT (2) | JSON_PRESERVE_ORDER, one trailing newline.
- * The dumper's own bookkeeping (a loop check per object and array) may come from the arena:
- * it is released in stack order, and the dumper does not log. */
-static char *
-serialise (json_t *spec, size_t hint, size_t *len)
+/* The dumper's own bookkeeping (a loop check per object and array) may come from the arena: it
+ * is released in stack order, and the dumper does not log. */
+char *
+rh_spec_serialise (json_t *spec, size_t in_len, size_t *len)
 {
+  /* Indented output is about twice the size of a compact input. */
+  size_t hint = in_len < SIZE_MAX / 4 ? 2 * in_len + 64 : in_len;
   struct outbuf b = { NULL, 0, hint < 4096 ? 4096 : hint };
   bool was;
   int r;
@@ -986,7 +987,7 @@ rh_rewrite_bundle (const char *bundle, const struct rh_rewrite_ctx *ctx, rh_erro
     return rh_error_set (err, EINVAL, "%s: not a regular file", path);
   if (rh_read_file_capped (path, RH_SPEC_MAX_BYTES, &text, &len, err) < 0)
     return -1;
-  if (parse_spec (path, text, len, &spec, err) < 0)
+  if (rh_spec_parse (path, text, len, &spec, err) < 0)
     return -1;
 
   /* A retried create finds our own output in config.json. Rewrite the client's original again
@@ -1002,7 +1003,7 @@ rh_rewrite_bundle (const char *bundle, const struct rh_rewrite_ctx *ctx, rh_erro
       spec = NULL;
       if (rh_read_file_capped (orig_path, RH_SPEC_MAX_BYTES, &text, &len, err) < 0)
         return -1;
-      if (parse_spec (orig_path, text, len, &spec, err) < 0)
+      if (rh_spec_parse (orig_path, text, len, &spec, err) < 0)
         return -1;
       from_orig = true;
     }
@@ -1010,8 +1011,7 @@ rh_rewrite_bundle (const char *bundle, const struct rh_rewrite_ctx *ctx, rh_erro
    * and on an error the partly rewritten tree is dropped, never written. */
   if (rh_spec_rewrite (spec, &local, err) < 0)
     return rh_error_prefix (err, "%s", path);
-  /* Indented output is about twice the size of a compact input. */
-  out = serialise (spec, len < SIZE_MAX / 4 ? 2 * len + 64 : len, &out_len);
+  out = rh_spec_serialise (spec, len, &out_len);
   if (out == NULL)
     return rh_error_set (err, ENOMEM, "%s: cannot serialise the rewritten spec", path);
   /* A process that installed the arena (runsc-host create) execs runsc next, which drops the

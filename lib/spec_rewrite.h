@@ -47,6 +47,14 @@ int rh_rewrite_network (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error
 int rh_rewrite_annotations (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);
 int rh_rewrite_mark (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);
 
+/* The two ends of rh_rewrite_bundle, exposed for the benchmark. Parse a config.json text (path
+ * names it in errors): a JSON object without duplicate keys. */
+int rh_spec_parse (const char *path, const char *text, size_t len, json_t **out, rh_error *err);
+/* The text written to config.json: JSON_INDENT (2) | JSON_PRESERVE_ORDER and one trailing
+ * newline, in a malloc'd buffer of *len bytes (NUL-terminated); in_len (the input's size) sizes
+ * the first buffer. NULL when the dump fails. */
+char *rh_spec_serialise (json_t *spec, size_t in_len, size_t *len);
+
 /* The whole create-time step on a bundle directory: read <bundle>/config.json (size-capped),
  * parse, rewrite the parsed tree, keep the original text as config.json.orig (unless the input is
  * already our output), and replace config.json atomically. On any error config.json is
