@@ -207,9 +207,14 @@ parse_rule (struct rh_netrules_table *t, const char *line)
   size_t n;
   rh_error ignored;
 
-  /* iptables-save prints "-A CHAIN ..." with single spaces; anything else is not its output. */
+  /* iptables-save prints "-A CHAIN ..." with single spaces; anything else is not its output. A
+   * line we cannot read in a shared chain is still somebody's rule there. */
   if (strncmp (line, "-A ", 3) != 0 || w == NULL || (n = rh_strv_len (w)) < 2)
-    return;
+    {
+      if (rh_str_has_prefix (line, "-A " RH_NET_CHAIN_IN " ") || rh_str_has_prefix (line, "-A " RH_NET_CHAIN_OUT " "))
+        t->foreign++;
+      return;
+    }
   for (size_t i = 2; i + 1 < n; i++)
     {
       if (strcmp (w[i], "--comment") == 0)
@@ -218,11 +223,22 @@ parse_rule (struct rh_netrules_table *t, const char *line)
         target = w[i + 1];
     }
   if (target == NULL)
-    return;
+    {
+      /* A rule without a target in a shared chain is still somebody's rule. */
+      if (strcmp (w[1], RH_NET_CHAIN_IN) == 0 || strcmp (w[1], RH_NET_CHAIN_OUT) == 0)
+        t->foreign++;
+      return;
+    }
   if (strcmp (w[1], "INPUT") == 0 && strcmp (target, RH_NET_CHAIN_IN) == 0)
-    t->jump_in = true;
+    {
+      t->jump_in = true;
+      rh_strv_push (&t->base_jumps, line);
+    }
   else if (strcmp (w[1], "OUTPUT") == 0 && strcmp (target, RH_NET_CHAIN_OUT) == 0)
-    t->jump_out = true;
+    {
+      t->jump_out = true;
+      rh_strv_push (&t->base_jumps, line);
+    }
   else if ((strcmp (w[1], RH_NET_CHAIN_IN) == 0 || strcmp (w[1], RH_NET_CHAIN_OUT) == 0) && comment
            && rh_str_has_prefix (comment, RH_NET_COMMENT_PREFIX)
            && rh_netrules_check_id (comment + strlen (RH_NET_COMMENT_PREFIX), &ignored) == 0)
@@ -234,6 +250,8 @@ parse_rule (struct rh_netrules_table *t, const char *line)
       j->target = rh_xstrdup (target);
       j->line = rh_xstrdup (line);
     }
+  else if (strcmp (w[1], RH_NET_CHAIN_IN) == 0 || strcmp (w[1], RH_NET_CHAIN_OUT) == 0)
+    t->foreign++;
 }
 
 int
@@ -244,6 +262,7 @@ rh_netrules_parse_save (const char *text, struct rh_netrules_table *t, rh_error 
 
   memset (t, 0, sizeof *t);
   t->chains = rh_xmalloc0 (sizeof (char *));
+  t->base_jumps = rh_xmalloc0 (sizeof (char *));
   while (*p)
     {
       const char *nl = strchr (p, '\n');
@@ -293,6 +312,7 @@ rh_netrules_table_free (struct rh_netrules_table *t)
     }
   free (t->jumps);
   rh_strv_free (t->chains);
+  rh_strv_free (t->base_jumps);
   memset (t, 0, sizeof *t);
 }
 
@@ -367,7 +387,7 @@ rh_netrules_del_text_from_table (const struct rh_netrules_table *t, const char *
 
 char *
 rh_netrules_gc_text (const struct rh_netrules_table *t, bool (*alive) (const char *id, void *data), void *data,
-                     char ***removed)
+                     char ***removed, bool *shared_removed)
 {
   struct buf b = { 0 };
   _cleanup_strv_ char **dead = rh_xmalloc0 (sizeof (char *));
@@ -405,6 +425,21 @@ rh_netrules_gc_text (const struct rh_netrules_table *t, bool (*alive) (const cha
           bprintf (&b, "-F %s\n-X %s\n", c, c);
           rh_strv_push (&deleted, c);
         }
+    }
+  /* No container left, and nothing but ours ever in the shared chains: they and their jumps go,
+   * and the table is as it was before the first container (the next one creates them again). */
+  if (shared_removed)
+    *shared_removed = false;
+  if (rh_strv_len (live_targets) == 0 && t->foreign == 0 && (t->chain_in || t->chain_out || t->base_jumps[0]))
+    {
+      for (size_t i = 0; t->base_jumps[i]; i++)
+        bprintf (&b, "-D%s\n", t->base_jumps[i] + 2);
+      if (t->chain_in)
+        bprintf (&b, "-F " RH_NET_CHAIN_IN "\n-X " RH_NET_CHAIN_IN "\n");
+      if (t->chain_out)
+        bprintf (&b, "-F " RH_NET_CHAIN_OUT "\n-X " RH_NET_CHAIN_OUT "\n");
+      if (shared_removed)
+        *shared_removed = true;
     }
   if (b.len == strlen ("*filter\n"))
     {

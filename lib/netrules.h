@@ -77,6 +77,8 @@ struct rh_netrules_table
 {
   bool chain_in, chain_out; /* RUNSC-HOST-INPUT / -OUTPUT exist */
   bool jump_in, jump_out;   /* INPUT / OUTPUT jump to them */
+  char **base_jumps;        /* those jumps' "-A INPUT|OUTPUT ..." lines, NULL-terminated */
+  size_t foreign;           /* rules in the shared chains that are not a container's jump */
   struct rh_netrules_jump *jumps;
   size_t n_jumps;
   char **chains; /* every RH-I-* / RH-E-* chain, NULL-terminated */
@@ -95,9 +97,11 @@ char *rh_netrules_del_text_from_table (const struct rh_netrules_table *t, const 
 
 /* Batch removing the rules of every id for which alive() is false, and every per-container
  * chain that nothing jumps to any more. The removed ids are appended to *removed (may be NULL).
- * NULL when there is nothing to remove. */
+ * When no container is left and the shared chains hold nothing else, they go too, with their
+ * jumps from INPUT and OUTPUT (the table is then as it was before the first container), and
+ * *shared_removed (may be NULL) is set. NULL when there is nothing to remove. */
 char *rh_netrules_gc_text (const struct rh_netrules_table *t, bool (*alive) (const char *id, void *data),
-                           void *data, char ***removed);
+                           void *data, char ***removed, bool *shared_removed);
 
 /* ---- applying (netrules_apply.c) ---- */
 

@@ -845,6 +845,7 @@ rh_netrules_gc (const struct rh_policy *p, bool dry_run, const struct rh_logger 
       _cleanup_free_ char *batch = NULL;
       _cleanup_strv_ char **dead = rh_xmalloc0 (sizeof (char *));
       bool needed = k == 0 || p->ports.ipv6 || rh_strv_len (p->egress.deny6) > 0;
+      bool shared = false;
 
       if (save_table (&fam[k], &t, err) < 0)
         {
@@ -852,7 +853,7 @@ rh_netrules_gc (const struct rh_policy *p, bool dry_run, const struct rh_logger 
             continue;
           return rh_error_prefix (err, "gc: IPv%d", fam[k].num);
         }
-      batch = rh_netrules_gc_text (&t, gc_alive, &g, &dead);
+      batch = rh_netrules_gc_text (&t, gc_alive, &g, &dead, &shared);
       rh_netrules_table_free (&t);
       for (size_t i = 0; dead[i]; i++)
         if (!rh_strv_contains (ids, dead[i]))
@@ -862,6 +863,9 @@ rh_netrules_gc (const struct rh_policy *p, bool dry_run, const struct rh_logger 
       rh_log_debug (log, "gc: IPv%d batch:\n%s", fam[k].num, batch);
       if (!dry_run && restore (&fam[k], batch, err) < 0)
         return rh_error_prefix (err, "gc: IPv%d", fam[k].num);
+      if (shared)
+        rh_log_info (log, "gc: IPv%d: no container has rules: %s " RH_NET_CHAIN_IN " and " RH_NET_CHAIN_OUT,
+                     fam[k].num, dry_run ? "would remove" : "removed");
     }
 
   /* 3. Empty own groups nobody records (their runsc-host was killed with its containerd before

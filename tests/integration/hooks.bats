@@ -234,6 +234,14 @@ hook ()
   kill -0 "$live"
   run rh_in_netns env RUNSC_HOST_CONFIG="$RH_TMP/fake-policy.json" "$RUNSC_HOST" gc
   rh_assert_contains "$output" "cleaned 0 container(s)"
+  # No container left: that gc also took the shared chains and their jumps out of both tables.
+  run rh_net_ours
+  echo "$output"
+  [ -z "$output" ]
+  # And the next container sets them up again.
+  hook createRuntime <"$RH_TMP/live.json"
+  [ -n "$(rh_net_container_rules "$(rh_cid live)")" ]
+  hook poststop <"$RH_TMP/live.json"
 
   # Empty groups nobody records (a runsc-host killed with its containerd): gc removes the ones
   # older than a minute, and leaves a young one (another hook may be about to use it).

@@ -264,17 +264,24 @@ alive_none (const char *id, void *data)
   return false;
 }
 
+static bool
+alive_all (const char *id, void *data)
+{
+  return true;
+}
+
 static void
 test_gc_text (void **state)
 {
   struct rh_netrules_table t;
   rh_error err;
+  bool shared = true;
   int calls = 0;
   _cleanup_strv_ char **removed = rh_xmalloc0 (sizeof (char *));
   _cleanup_free_ char *g = NULL, *all = NULL;
 
   assert_int_equal (rh_netrules_parse_save (saved, &t, &err), 0);
-  g = rh_netrules_gc_text (&t, alive_hk2, &calls, &removed);
+  g = rh_netrules_gc_text (&t, alive_hk2, &calls, &removed, &shared);
   /* hk-1 is gone: both its jumps and chains; the orphan chain too; hk-2 stays. */
   assert_contains (g, "-D RUNSC-HOST-INPUT -m comment --comment \"runsc-host:hk-1\"");
   assert_contains (g, "-D RUNSC-HOST-OUTPUT -m cgroup --path \"/runsc-host/hk-1\"");
@@ -288,14 +295,73 @@ test_gc_text (void **state)
   assert_int_equal (rh_strv_len (removed), 1);
   assert_string_equal (removed[0], "hk-1");
   assert_int_equal (calls, 2); /* once per distinct id */
-  all = rh_netrules_gc_text (&t, alive_none, NULL, NULL);
+  assert_false (shared);
+  all = rh_netrules_gc_text (&t, alive_none, NULL, NULL, &shared);
   assert_contains (all, "hk-2");
+  /* "runsc-host:bad id" is not a container's jump: the shared chains stay. */
+  assert_false (shared);
+  assert_null (strstr (all, "-D INPUT"));
   rh_netrules_table_free (&t);
 
   /* Nothing of ours: nothing to do. */
   assert_int_equal (rh_netrules_parse_save ("*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n", &t, &err), 0);
-  assert_null (rh_netrules_gc_text (&t, alive_none, NULL, NULL));
+  assert_null (rh_netrules_gc_text (&t, alive_none, NULL, NULL, NULL));
   rh_netrules_table_free (&t);
+}
+
+/* With no container left, gc also takes the shared chains and their jumps out, unless anything
+ * else sits in those chains. */
+static void
+test_gc_text_shared (void **state)
+{
+  static const char base[]
+      = "*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+        ":RH-I-72d012155c21d5e9 - [0:0]\n:RUNSC-HOST-INPUT - [0:0]\n:RUNSC-HOST-OUTPUT - [0:0]\n"
+        "-A INPUT -j RUNSC-HOST-INPUT\n-A INPUT -i lo -j ACCEPT\n-A OUTPUT -j RUNSC-HOST-OUTPUT\n"
+        "-A RH-I-72d012155c21d5e9 -p tcp -m tcp --dport 80 -m comment --comment \"runsc-host:hk-1\" -j ACCEPT\n"
+        "-A RUNSC-HOST-INPUT -m comment --comment \"runsc-host:hk-1\" -j RH-I-72d012155c21d5e9\n";
+  struct rh_netrules_table t;
+  rh_error err;
+  bool shared = true;
+  _cleanup_free_ char *text = NULL, *g = NULL;
+
+  /* hk-1 is gone: its rules, then the jumps from INPUT and OUTPUT, then the shared chains. */
+  text = rh_xasprintf ("%sCOMMIT\n", base);
+  assert_int_equal (rh_netrules_parse_save (text, &t, &err), 0);
+  g = rh_netrules_gc_text (&t, alive_none, NULL, NULL, &shared);
+  assert_true (shared);
+  assert_string_equal (g, "*filter\n"
+                          "-D RUNSC-HOST-INPUT -m comment --comment \"runsc-host:hk-1\" -j RH-I-72d012155c21d5e9\n"
+                          "-F RH-I-72d012155c21d5e9\n-X RH-I-72d012155c21d5e9\n"
+                          "-D INPUT -j RUNSC-HOST-INPUT\n-D OUTPUT -j RUNSC-HOST-OUTPUT\n"
+                          "-F RUNSC-HOST-INPUT\n-X RUNSC-HOST-INPUT\n-F RUNSC-HOST-OUTPUT\n-X RUNSC-HOST-OUTPUT\n"
+                          "COMMIT\n");
+  free (g);
+  /* hk-1 alive: nothing at all to do. */
+  g = rh_netrules_gc_text (&t, alive_all, NULL, NULL, &shared);
+  assert_null (g);
+  assert_false (shared);
+  rh_netrules_table_free (&t);
+  free (text);
+
+  /* Somebody else's rule in a shared chain (readable or not): the chains stay. */
+  static const char *const foreign[] = { "-A RUNSC-HOST-OUTPUT -d 10.0.0.1/32 -j DROP\n",
+                                         "-A RUNSC-HOST-INPUT -m comment --comment \"unterminated\n" };
+  for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++)
+    {
+      text = rh_xasprintf ("%s%sCOMMIT\n", base, foreign[i]);
+      assert_int_equal (rh_netrules_parse_save (text, &t, &err), 0);
+      g = rh_netrules_gc_text (&t, alive_none, NULL, NULL, &shared);
+      assert_false (shared);
+      assert_null (strstr (g, "RUNSC-HOST-INPUT\n-X"));
+      assert_null (strstr (g, "-D INPUT"));
+      assert_non_null (strstr (g, "-X RH-I-72d012155c21d5e9"));
+      free (g);
+      free (text);
+      rh_netrules_table_free (&t);
+    }
+  text = NULL;
+  g = NULL;
 }
 
 /* Hostile save text never crashes the reader and never yields an id we would not generate. */
@@ -329,7 +395,8 @@ main (void)
     cmocka_unit_test (test_add_text_golden), cmocka_unit_test (test_add_text_parts),
     cmocka_unit_test (test_del_text_golden), cmocka_unit_test (test_parse_save),
     cmocka_unit_test (test_bootstrap),      cmocka_unit_test (test_del_from_table),
-    cmocka_unit_test (test_gc_text),        cmocka_unit_test (test_parse_hostile),
+    cmocka_unit_test (test_gc_text),        cmocka_unit_test (test_gc_text_shared),
+    cmocka_unit_test (test_parse_hostile),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
