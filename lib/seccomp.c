@@ -1,5 +1,6 @@
-/* [seccomp] Policy section, profile checks and the spec modifier (the merge: seccomp_merge.c). See seccomp.h for the evaluation model
- * this follows (runsc's, not libseccomp's) and docs/seccomp.md for the choices made. */
+/* [seccomp] Policy section, profile checks and the spec modifier (the merge: seccomp_merge.c).
+ * See seccomp.h for the evaluation model this follows (runsc's, not libseccomp's) and
+ * docs/seccomp.md for the choices made. */
 #include "seccomp.h"
 
 #include <ctype.h>
@@ -79,22 +80,28 @@ rh_seccomp_names_contain (json_t *names, const char *name)
   return false;
 }
 
-/* Would rh_seccomp_add_runsc_aliases change names? */
+/* names has the Linux spelling of alias a but not runsc's. */
+static bool
+alias_missing (json_t *names, size_t a)
+{
+  return rh_seccomp_names_contain (names, runsc_aliases[a].linux_name)
+         && !rh_seccomp_names_contain (names, runsc_aliases[a].runsc_name);
+}
+
 bool
 rh_seccomp_needs_runsc_aliases (json_t *names)
 {
   for (size_t a = 0; a < sizeof runsc_aliases / sizeof runsc_aliases[0]; a++)
-    if (rh_seccomp_names_contain (names, runsc_aliases[a].linux_name) && !rh_seccomp_names_contain (names, runsc_aliases[a].runsc_name))
+    if (alias_missing (names, a))
       return true;
   return false;
 }
 
-/* Append runsc's spelling of any name in names that has one (names is modified). */
 void
 rh_seccomp_add_runsc_aliases (json_t *names)
 {
   for (size_t a = 0; a < sizeof runsc_aliases / sizeof runsc_aliases[0]; a++)
-    if (rh_seccomp_names_contain (names, runsc_aliases[a].linux_name) && !rh_seccomp_names_contain (names, runsc_aliases[a].runsc_name))
+    if (alias_missing (names, a))
       json_array_append_new (names, json_string (runsc_aliases[a].runsc_name));
 }
 
@@ -179,8 +186,10 @@ rh_seccomp_get_fields (json_t *obj, const char *const *fields, json_t **vals)
   return canonical;
 }
 
-_Static_assert (sizeof rh_seccomp_rule_fields / sizeof rh_seccomp_rule_fields[0] == R_NFIELDS + 1, "rh_seccomp_rule_fields and R_* differ");
-_Static_assert (sizeof rh_seccomp_arg_fields / sizeof rh_seccomp_arg_fields[0] == A_NFIELDS + 1, "rh_seccomp_arg_fields and A_* differ");
+_Static_assert (sizeof rh_seccomp_rule_fields / sizeof rh_seccomp_rule_fields[0] == R_NFIELDS + 1,
+                "rh_seccomp_rule_fields and R_* differ");
+_Static_assert (sizeof rh_seccomp_arg_fields / sizeof rh_seccomp_arg_fields[0] == A_NFIELDS + 1,
+                "rh_seccomp_arg_fields and A_* differ");
 
 /* rh_json_check_go_keys on where + "." + the formatted sub-key (for an object whose keys are not
  * all canonical: see rh_seccomp_get_fields). */

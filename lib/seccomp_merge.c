@@ -439,7 +439,8 @@ rh_seccomp_merge (json_t *profile, const struct rh_seccomp_policy *sp, const str
           _cleanup_free_ char *list = join_names (gone);
           if (items[i].client_idx >= 0)
             rh_log_info (log, "seccomp: linux.seccomp.syscalls[%zd] (%s) no longer applies to %s: an earlier rule, "
-                              "at least as strict, decides it for every argument", items[i].client_idx, rule_action (items[i].rule), list);
+                              "at least as strict, decides it for every argument",
+                         items[i].client_idx, rule_action (items[i].rule), list);
           else
             rh_log_debug (log, "seccomp: policy rule for %s is covered by a stricter client rule", list);
         }

@@ -403,6 +403,19 @@ set_exec_id (const struct rh_policy *policy)
 
 /* ---- delete: runsc's delete and the rule removal side by side ---- */
 
+/* What delete undoes besides runsc's state: the firewall rules and the gate socket. Best effort:
+ * a delete must not be blocked by a rule or socket that is already gone. */
+static void
+release_container (const struct rh_policy *policy, const char *id, const struct rh_logger *log)
+{
+  rh_error err;
+
+  if (rh_netrules_remove (policy, id, log, &err) < 0)
+    rh_log_warn (log, "delete %s: removing network rules: %s", id, err.msg);
+  if (rh_gate_release (policy, id, log, &err) < 0)
+    rh_log_warn (log, "delete %s: releasing the gate socket: %s", id, err.msg);
+}
+
 static volatile pid_t delete_child;
 
 static void
@@ -427,7 +440,6 @@ delete_alongside (const struct rh_policy *policy, const struct rh_cli *cli, char
   static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 };
   struct sigaction fwd = { .sa_handler = forward_signal }, old[sizeof forwarded / sizeof *forwarded];
   pid_t parent = getpid (), child;
-  rh_error err;
   int status;
 
   fflush (NULL);
@@ -448,10 +460,7 @@ delete_alongside (const struct rh_policy *policy, const struct rh_cli *cli, char
   for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
     sigaction (forwarded[i], &fwd, &old[i]);
 
-  if (rh_netrules_remove (policy, cli->id, log, &err) < 0)
-    rh_log_warn (log, "delete %s: removing network rules: %s", cli->id, err.msg);
-  if (rh_gate_release (policy, cli->id, log, &err) < 0)
-    rh_log_warn (log, "delete %s: releasing the gate socket: %s", cli->id, err.msg);
+  release_container (policy, cli->id, log);
 
   while (waitpid (child, &status, 0) < 0)
     if (errno != EINTR)
@@ -632,7 +641,6 @@ main (int argc, char **argv)
         }
       break;
     case RH_CLI_DELETE:
-      /* Best effort: a delete must not be blocked by a rule or socket that is already gone. */
       if (rh_netrules_removal_pending (policy, cli.id))
         {
           log_argv (&log, "run", rargv);
@@ -640,10 +648,7 @@ main (int argc, char **argv)
           if (delete_alongside (policy, &cli, rargv, &log, &ret) == 0)
             goto out;
         }
-      if (rh_netrules_remove (policy, cli.id, &log, &err) < 0)
-        rh_log_warn (&log, "delete %s: removing network rules: %s", cli.id, err.msg);
-      if (rh_gate_release (policy, cli.id, &log, &err) < 0)
-        rh_log_warn (&log, "delete %s: releasing the gate socket: %s", cli.id, err.msg);
+      release_container (policy, cli.id, &log);
       break;
     case RH_CLI_EXEC:
       if (rh_cli_check_exec_detach (rargv + 1, &err) < 0)
