@@ -29,18 +29,12 @@ bench_raw_wrapper
 
 CALLS=$RH_TMP/calls.csv
 : >"$CALLS"
-timer ()
-{
-  local out=$1 label=$2 program=$3
-  cc -O2 -static -DTW_CSV="\"$CALLS\"" -DTW_LABEL="\"$label\"" -DTW_PROGRAM="\"$program\"" \
-    -o "$out" "$BENCH_DIR/timewrap.c"
-}
-timer "$RH_TMP/hook-timed" hook "$RH_HOOK"
+bench_timer "$RH_TMP/hook-timed" "$CALLS" hook "$RH_HOOK"
 jq --arg h "$RH_TMP/hook-timed" '.hook_path = $h' "$RH_POLICY" >"$RH_TMP/policy-timed.json"
 bench_env_wrapper "$RH_TMP/runsc-host-env" RUNSC_HOST_CONFIG "$RH_TMP/policy-timed.json" "$RUNSC_HOST"
-timer "$RH_TMP/runsc-host-timed" runsc-host "$RH_TMP/runsc-host-env"
+bench_timer "$RH_TMP/runsc-host-timed" "$CALLS" runsc-host "$RH_TMP/runsc-host-env"
 # The raw side goes through an exec wrapper too (bench_raw_wrapper), so both pay one extra exec.
-timer "$RH_TMP/raw-timed" raw-runsc "$BENCH_RAW"
+bench_timer "$RH_TMP/raw-timed" "$CALLS" raw-runsc "$BENCH_RAW"
 
 run_with ()
 {

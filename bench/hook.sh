@@ -162,24 +162,7 @@ bench_env_wrapper "$RH_TMP/runsc-host-norules" RUNSC_HOST_CONFIG "$RH_TMP/policy
 # runsc has just moved the sandbox between cgroups itself.
 INSITU_CSV=$RH_TMP/insitu.csv
 : >"$INSITU_CSV"
-cat >"$RH_TMP/hook-timer.c" <<EOC
-#include <stdio.h>
-#include <string.h>
-#include <time.h>
-#include <sys/wait.h>
-#include <unistd.h>
-static long long now (void) { struct timespec t; clock_gettime (CLOCK_MONOTONIC, &t); return t.tv_sec * 1000000LL + t.tv_nsec / 1000; }
-int main (int argc, char **argv) {
-  long long t0 = now ();
-  pid_t p = fork ();
-  int st = 0;
-  if (p == 0) { execv ("$RH_HOOK", argv); _exit (127); }
-  waitpid (p, &st, 0);
-  FILE *f = fopen ("$INSITU_CSV", "a");
-  if (f) { fprintf (f, "in-situ-%s,0,%lld,%d\\n", argv[argc - 1], now () - t0, st); fclose (f); }
-  return WIFEXITED (st) ? WEXITSTATUS (st) : 1; }
-EOC
-cc -O2 -static -o "$RH_TMP/hook-timer" "$RH_TMP/hook-timer.c"
+bench_timer "$RH_TMP/hook-timer" "$INSITU_CSV" in-situ "$RH_HOOK"
 jq --arg t "$RH_TMP/hook-timer" '.hook_path = $t' "$RH_POLICY" >"$RH_TMP/policy-hook.json"
 bench_env_wrapper "$RH_TMP/runsc-host-hook" RUNSC_HOST_CONFIG "$RH_TMP/policy-hook.json" "$RUNSC_HOST"
 

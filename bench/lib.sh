@@ -18,6 +18,7 @@
 #   bench_cpu_interleave BATCHES N CSV LABEL "CMD"...  CPU time per call (perf stat), interleaved.
 #   bench_state_tmpfs        Give the bench's containerd a tmpfs state dir, as /run is in production.
 #   bench_env_wrapper OUT VAR VALUE TARGET   exec wrapper that sets one environment variable.
+#   bench_timer OUT CSV LABEL PROGRAM   a static timer around PROGRAM (bench/timewrap.c).
 #   bench_policy_profile OUT The seccomp profile runsc-host installs (for raw variants that get it too).
 #   bench_subreaper OUT      a child-subreaper launcher (reaps orphaned runsc sandboxes).
 #   bench_runsc_flags        The global flags runsc-host really gives runsc (argv recorder).
@@ -214,6 +215,16 @@ SRC
 
 # bench_env_wrapper OUT VAR VALUE TARGET: a compiled wrapper that sets VAR=VALUE and execs
 # TARGET (used to give one runsc-host variant its own policy through RUNSC_HOST_CONFIG).
+# bench_timer OUT CSV LABEL PROGRAM: a static timer (bench/timewrap.c) that runs PROGRAM with its
+# own arguments and appends "LABEL-STEP,0,usec,status" to CSV (STEP: the runtime subcommand or
+# hook command among the arguments).
+bench_timer ()
+{
+  local out=${1:?} csv=${2:?} label=${3:?} program=${4:?}
+  cc -O2 -static -DTW_CSV="\"$csv\"" -DTW_LABEL="\"$label\"" -DTW_PROGRAM="\"$program\"" \
+    -o "$out" "$BENCH_DIR/timewrap.c"
+}
+
 # bench_policy_profile OUT: the seccomp profile runsc-host installs in a spec that has none (the
 # default profile with the policy's deny rules merged in), taken from a real rewrite by the
 # built runsc-host with runsc replaced by `true`.
