@@ -278,7 +278,7 @@ resolve_path (const struct rh_rewrite_ctx *ctx, const char *clean)
 {
   if (ctx->resolver == NULL || ctx->resolver->resolve == NULL)
     return rh_xstrdup (clean);
-  return ctx->resolver->resolve (ctx->resolver->data, clean);
+  return ctx->resolver->resolve (ctx->resolver->data, clean, NULL);
 }
 
 /* With the gate on, runsc runs with --host-uds=open, which is sandbox-wide: the workload can

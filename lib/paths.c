@@ -88,6 +88,14 @@ rh_path_within (const char *a, const char *b)
   return a[n] == '\0' || a[n] == '/';
 }
 
+char *
+rh_path_runsc (const char *bundle, const char *written)
+{
+  if (written[0] == '/')
+    return rh_xstrdup (written);
+  return rh_path_clean (bundle ? bundle : "/", written);
+}
+
 bool
 rh_path_overlaps (const char *a, const char *b)
 {
@@ -139,7 +147,7 @@ pop_component (char *cur)
 }
 
 static char *
-resolve_walk (lookup_fn lookup, void *data, const char *path)
+resolve_walk (lookup_fn lookup, void *data, const char *path, bool *missing)
 {
   _cleanup_free_ char *cur = rh_xstrdup ("/");
   _cleanup_free_ char *rest = NULL;
@@ -150,6 +158,8 @@ resolve_walk (lookup_fn lookup, void *data, const char *path)
       errno = EINVAL;
       return NULL;
     }
+  if (missing)
+    *missing = false;
   rest = rh_xstrdup (path);
   for (;;)
     {
@@ -189,6 +199,8 @@ resolve_walk (lookup_fn lookup, void *data, const char *path)
         {
           /* Nonexistent: nothing more to follow; keep the tail lexically. */
           _cleanup_free_ char *tail = rh_xasprintf ("%s/%s", cur, rest);
+          if (missing)
+            *missing = true;
           return rh_path_clean (NULL, tail);
         }
       memmove (rest, p, strlen (p) + 1);
@@ -265,9 +277,9 @@ host_lookup (void *data, const char *path, char **target)
 }
 
 static char *
-host_resolve (void *data, const char *path)
+host_resolve (void *data, const char *path, bool *missing)
 {
-  return resolve_walk (host_lookup, data, path);
+  return resolve_walk (host_lookup, data, path, missing);
 }
 
 static int
@@ -327,6 +339,7 @@ rh_host_resolver (void)
 struct fake_fs
 {
   json_t *symlinks; /* {"from": "to"}, keys cleaned */
+  json_t *missing;  /* ["/path"], cleaned: these and everything inside them do not exist */
   json_t *devices;  /* [{"path","type","major","minor"}] */
 };
 
@@ -335,7 +348,12 @@ fake_lookup (void *data, const char *path, char **target)
 {
   struct fake_fs *fs = data;
   json_t *t = json_object_get (fs->symlinks, path);
+  json_t *m;
+  size_t i;
 
+  json_array_foreach (fs->missing, i, m)
+    if (rh_path_within (path, json_string_value (m)))
+      return -2;
   if (t == NULL)
     return 0;
   if (is_pseudo_target (json_string_value (t)))
@@ -348,9 +366,9 @@ fake_lookup (void *data, const char *path, char **target)
 }
 
 static char *
-fake_resolve (void *data, const char *path)
+fake_resolve (void *data, const char *path, bool *missing)
 {
-  return resolve_walk (fake_lookup, data, path);
+  return resolve_walk (fake_lookup, data, path, missing);
 }
 
 static int
@@ -382,6 +400,8 @@ rh_fake_resolver_new (json_t *desc, rh_error *err)
 {
   _cleanup_json_ json_t *symlinks = json_object ();
   _cleanup_json_ json_t *devices = json_array ();
+  _cleanup_json_ json_t *missing = json_array ();
+  json_t *ms = desc ? json_object_get (desc, "missing") : NULL;
   json_t *sl = desc ? json_object_get (desc, "symlinks") : NULL;
   json_t *dv = desc ? json_object_get (desc, "devices") : NULL;
   const char *key;
@@ -396,6 +416,15 @@ rh_fake_resolver_new (json_t *desc, rh_error *err)
     return rh_error_set (err, EINVAL, "fake fs: symlinks: expected an object"), NULL;
   if (dv != NULL && !json_is_array (dv))
     return rh_error_set (err, EINVAL, "fake fs: devices: expected an array"), NULL;
+  if (ms != NULL && !json_is_array (ms))
+    return rh_error_set (err, EINVAL, "fake fs: missing: expected an array"), NULL;
+  json_array_foreach (ms, i, val)
+    {
+      if (!json_is_string (val) || json_string_value (val)[0] != '/')
+        return rh_error_set (err, EINVAL, "fake fs: missing[%zu]: expected an absolute path", i), NULL;
+      _cleanup_free_ char *clean = rh_path_clean (NULL, json_string_value (val));
+      json_array_append_new (missing, json_string (clean));
+    }
   json_object_foreach (sl, key, val)
     {
       _cleanup_free_ char *from = NULL;
@@ -421,6 +450,7 @@ rh_fake_resolver_new (json_t *desc, rh_error *err)
   fs = rh_xmalloc0 (sizeof *fs);
   fs->symlinks = steal_pointer (&symlinks);
   fs->devices = steal_pointer (&devices);
+  fs->missing = steal_pointer (&missing);
   r = rh_xmalloc0 (sizeof *r);
   r->resolve = fake_resolve;
   r->glob_devices = fake_glob_devices;
@@ -440,6 +470,7 @@ rh_fake_resolver_free (struct rh_resolver *r)
     {
       json_decref (fs->symlinks);
       json_decref (fs->devices);
+      json_decref (fs->missing);
       free (fs);
     }
   free (r);

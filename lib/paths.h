@@ -26,10 +26,10 @@ struct rh_devnode
 struct rh_resolver
 {
   /* Resolve every symlink in an absolute path as the host kernel would walk it ("." and ".."
-   * are taken physically, after the symlinks before them); components that do not exist are
-   * kept lexically. Returns a malloc'd absolute clean path, or NULL with errno
-   * set (ELOOP for too many links). */
-  char *(*resolve) (void *data, const char *path);
+   * are taken physically, after the symlinks before them); from the first component that does
+   * not exist on, the rest is kept lexically and *missing (when not NULL) is set to true.
+   * Returns a malloc'd absolute clean path, or NULL with errno set (ELOOP for too many links). */
+  char *(*resolve) (void *data, const char *path, bool *missing);
   /* Host device nodes whose path matches the fnmatch pattern. *out is malloc'd (free each path
    * with rh_devnodes_free). */
   int (*glob_devices) (void *data, const char *pattern, struct rh_devnode **out, size_t *n);
@@ -46,6 +46,12 @@ bool rh_path_overlaps (const char *a, const char *b);
 /* true when a == b or a lies inside b. */
 bool rh_path_within (const char *a, const char *b);
 
+/* The host path runsc itself opens for a root.path or mount source: an absolute path as
+ * written (the kernel walks it, ".." physically), a relative one joined to the bundle directory
+ * and cleaned lexically first, as Go's filepath.Join does (so "nope/../rootfs" is
+ * "<bundle>/rootfs" whether or not "nope" exists). Returns a malloc'd string. */
+char *rh_path_runsc (const char *bundle, const char *written);
+
 /* The real host resolver (walks symlinks component by component with lstat/readlink). */
 const struct rh_resolver *rh_host_resolver (void);
 
@@ -53,9 +59,11 @@ void rh_devnodes_free (struct rh_devnode *v, size_t n);
 
 /* A resolver over a described file system, for unit tests and fuzzing (no I/O):
  *   {"symlinks": {"/var/run": "/run", "/vol/x": "../y"},
+ *    "missing": ["/bundle/nope"],
  *    "devices": [{"path": "/dev/tpm0", "type": "c", "major": 10, "minor": 224}]}
- * Every path that is not a listed symlink counts as an existing non-link. Link targets follow
- * the host resolver's rules (relative to the link's directory, 40 links at most). */
+ * Every path that is not a listed symlink, and not inside a "missing" path, counts as an
+ * existing non-link. Link targets follow the host resolver's rules (relative to the link's
+ * directory, 40 links at most). */
 struct rh_resolver *rh_fake_resolver_new (json_t *desc, rh_error *err);
 void rh_fake_resolver_free (struct rh_resolver *r);
 

@@ -41,6 +41,8 @@ struct view
   struct devglob *dg;
   size_t ndg;
   char *root_lex, *root_res; /* the container's rootfs, when known */
+  bool root_missing;         /* part of root_res does not exist on the host */
+  char *bundle_lex, *bundle_res; /* the bundle directory, as given and resolved */
 };
 
 static void
@@ -58,15 +60,19 @@ view_free (struct view *v)
   free (v->dg);
   free (v->root_lex);
   free (v->root_res);
+  free (v->bundle_lex);
+  free (v->bundle_res);
   memset (v, 0, sizeof *v);
 }
 
 static char *
-resolve (const struct rh_rewrite_ctx *ctx, const char *clean)
+resolve (const struct rh_rewrite_ctx *ctx, const char *path, bool *missing)
 {
+  if (missing)
+    *missing = false;
   if (ctx->resolver == NULL || ctx->resolver->resolve == NULL)
-    return rh_xstrdup (clean);
-  return ctx->resolver->resolve (ctx->resolver->data, clean);
+    return rh_path_clean (NULL, path);
+  return ctx->resolver->resolve (ctx->resolver->data, path, missing);
 }
 
 /* The literal directory part of a glob: everything before the last '/' preceding the first
@@ -107,11 +113,15 @@ view_build (json_t *spec, const struct rh_rewrite_ctx *ctx, bool with_devices, s
   for (size_t i = 0; i < v->np; i++)
     {
       v->plex[i] = p->protected_paths[i];
-      v->pres[i] = resolve (ctx, p->protected_paths[i]);
+      v->pres[i] = resolve (ctx, p->protected_paths[i], NULL);
       if (v->pres[i] == NULL)
         return rh_error_sys (err, errno, "policy key protected_paths: cannot resolve %s on the host",
                              p->protected_paths[i]);
     }
+  v->bundle_lex = rh_path_clean (NULL, bundle_dir (ctx));
+  v->bundle_res = resolve (ctx, v->bundle_lex, NULL);
+  if (v->bundle_res == NULL)
+    return rh_error_sys (err, errno, "bundle %s: cannot resolve on the host", v->bundle_lex);
   if (with_devices)
     {
       size_t n = rh_strv_len (p->protected_devices);
@@ -133,9 +143,12 @@ view_build (json_t *spec, const struct rh_rewrite_ctx *ctx, bool with_devices, s
   if (json_is_string (rootpath) && json_string_value (rootpath)[0] != '\0')
     {
       const char *rp = json_string_value (rootpath);
-      _cleanup_free_ char *raw = rp[0] == '/' ? rh_xstrdup (rp) : rh_xasprintf ("%s/%s", bundle_dir (ctx), rp);
+      /* runsc opens the path that Go's filepath.Join makes of a relative root: cleaned lexically
+       * before the kernel follows any symlink ("nope/../rootfs" is "<bundle>/rootfs" even when
+       * "nope" does not exist). */
+      _cleanup_free_ char *target = rh_path_runsc (bundle_dir (ctx), rp);
       v->root_lex = rh_path_clean (bundle_dir (ctx), rp);
-      v->root_res = resolve (ctx, raw);
+      v->root_res = resolve (ctx, target, &v->root_missing);
       if (v->root_res == NULL)
         return rh_error_sys (err, errno, "root.path %s: cannot resolve on the host", json_string_value (rootpath));
     }
@@ -280,30 +293,54 @@ rewrite_root (json_t *spec, const struct rh_rewrite_ctx *ctx, struct view_once *
   if (view_get (spec, ctx, once, &vp, err) < 0)
     return -1;
 
-  /* The rootfs may live inside a protected dir (containerd's bundles do), but must not be a
-   * protected path or one of its ancestors: that would hand the whole protected tree over. */
   {
     const struct view v = *vp;
     const char *forms[2] = { v.root_lex, v.root_res };
     const char *wrote = json_string_value (path);
+    /* The one place a rootfs may lie inside a protected tree: its own bundle (containerd's
+     * bundles live under /run/containerd/io.containerd.runtime.v2.task, which is protected),
+     * strictly inside it in both forms. */
+    bool in_bundle = rh_path_within (v.root_lex, v.bundle_lex) && strcmp (v.root_lex, v.bundle_lex) != 0
+                     && rh_path_within (v.root_res, v.bundle_res) && strcmp (v.root_res, v.bundle_res) != 0;
+
+    if (v.root_missing)
+      return rh_error_set (err, ENOENT, "root.path %s (%s) denied by policy (built-in rule: root must exist): it "
+                           "does not exist on the host, and a path made after the check could lead anywhere",
+                           wrote, v.root_res);
+    /* A rootfs that is, or holds, a protected path hands the whole protected tree over. */
+    for (int f = 0; f < 2 && ret == 0; f++)
+      for (size_t i = 0; i < v.np && ret == 0; i++)
+        if (rh_path_within (v.plex[i], forms[f]) || rh_path_within (v.pres[i], forms[f]))
+          ret = rh_error_set (err, EPERM, "root.path %s (%s) denied by policy (protected_paths): it contains "
+                              "protected path %s", wrote, forms[f], v.plex[i]);
     for (int f = 0; f < 2 && ret == 0; f++)
       {
-        for (size_t i = 0; i < v.np && ret == 0; i++)
-          if (rh_path_within (v.plex[i], forms[f]) || rh_path_within (v.pres[i], forms[f]))
-            ret = rh_error_set (err, EPERM, "root.path %s (%s) denied by policy (protected_paths): it contains "
+        /* One inside a protected tree shows the container what the tree holds (runsc-host's own
+         * records, another container's files, the TEE directory). */
+        for (size_t i = 0; i < v.np && ret == 0 && !in_bundle; i++)
+          if (rh_path_within (forms[f], v.plex[i]) || rh_path_within (forms[f], v.pres[i]))
+            ret = rh_error_set (err, EPERM, "root.path %s (%s) denied by policy (protected_paths): it lies inside "
                                 "protected path %s", wrote, forms[f], v.plex[i]);
         for (size_t i = 0; i < v.ndg && ret == 0; i++)
           {
-            bool bad = rh_path_within (v.dg[i].literal, forms[f]);
+            bool bad = rh_path_overlaps (v.dg[i].literal, forms[f])
+                       || fnmatch (v.dg[i].pattern, forms[f], FNM_PATHNAME | FNM_LEADING_DIR) == 0;
             for (size_t k = 0; k < v.dg[i].n && !bad; k++)
               bad = rh_path_within (v.dg[i].nodes[k].path, forms[f]);
             if (bad)
               ret = rh_error_set (err, EPERM, "root.path %s (%s) denied by policy (protected_devices): it "
-                                  "contains protected devices %s", wrote, forms[f], v.dg[i].pattern);
+                                  "overlaps protected devices %s", wrote, forms[f], v.dg[i].pattern);
           }
         if (ret == 0 && in_host_proc (forms[f]))
           ret = rh_error_set (err, EPERM, "root.path %s (%s) denied by policy (built-in rule: host /proc)",
                               wrote, forms[f]);
+      }
+    /* Pin what was checked: runsc gets the resolved absolute path, so neither its own join with
+     * the bundle nor a symlink re-pointed after this check changes what it opens. */
+    if (ret == 0 && strcmp (wrote, v.root_res) != 0)
+      {
+        rh_log_debug (ctx->log, "root.path %s pinned to %s", wrote, v.root_res);
+        json_object_set_new (root, "path", json_string (v.root_res));
       }
   }
   return ret;
@@ -346,16 +383,21 @@ option_is_bind (const char *opt)
   return false;
 }
 
-/* Check one host path of mount idx. Returns 1 (remove the mount), 0 (keep), -1 (error). */
+/* Check one host path of mount idx. Returns 1 (remove the mount), 0 (keep), -1 (error). When it
+ * is kept and pinned is not NULL, *pinned is the resolved path (malloc'd) that the mount must use.
+ * must_exist: a bind's source; a part that does not exist is refused, since whatever is made
+ * there after this check (a symlink to the TEE directory) is what runsc would mount. */
 static int
 police_path (const struct rh_rewrite_ctx *ctx, const struct view *v, size_t idx, const char *written,
-             const char *dest, rh_error *err)
+             const char *dest, bool must_exist, char **pinned, rh_error *err)
 {
   _cleanup_free_ char *lex = rh_path_clean (bundle_dir (ctx), written);
-  _cleanup_free_ char *raw = written[0] == '/' ? rh_xstrdup (written) : rh_xasprintf ("%s/%s", bundle_dir (ctx), written);
-  /* The resolver walks the path as written: "link/.." goes to the link target's parent, as
-   * the kernel does, not to where lexical cleaning would go. */
-  _cleanup_free_ char *res = resolve (ctx, raw);
+  /* The path runsc opens: a relative one is joined to the bundle and cleaned lexically first
+   * (Go's filepath.Join), so "q/../ev" is "<bundle>/ev" whether or not "q" exists or is a
+   * link; then the kernel walks it, following "ev". */
+  _cleanup_free_ char *target = rh_path_runsc (bundle_dir (ctx), written);
+  bool missing = false;
+  _cleanup_free_ char *res = resolve (ctx, target, &missing);
   _cleanup_free_ char *what = NULL;
   struct hit h = { 0 };
 
@@ -368,7 +410,14 @@ police_path (const struct rh_rewrite_ctx *ctx, const struct view *v, size_t idx,
                            written, lex);
     }
   if (!check_source (v, lex, res, &h))
-    return 0;
+    {
+      if (must_exist && missing)
+        return rh_error_set (err, ENOENT, "mount of %s denied by policy (built-in rule: bind source must exist): "
+                             "%s does not exist on the host; container path %s", written, res, dest);
+      if (pinned)
+        *pinned = steal_pointer (&res);
+      return 0;
+    }
   what = describe_source (written, res);
   if (ctx->policy->mount_action == RH_MOUNT_DENY)
     {
@@ -399,7 +448,7 @@ police_options (const struct rh_rewrite_ctx *ctx, const struct view *v, size_t i
           continue;
         for (char *d = strtok_r (t + strlen (*k), ":", &save2); d; d = strtok_r (NULL, ":", &save2))
           {
-            int r = police_path (ctx, v, idx, d, dest, err);
+            int r = police_path (ctx, v, idx, d, dest, false, NULL, err);
             if (r != 0)
               return r;
           }
@@ -412,6 +461,7 @@ police_mount (const struct rh_rewrite_ctx *ctx, const struct view *v, json_t *m,
 {
   const char *type, *source, *dest;
   json_t *opts = json_object_get (m, "options");
+  _cleanup_free_ char *pinned = NULL;
   bool bind = false;
   size_t i;
   json_t *o;
@@ -446,7 +496,8 @@ police_mount (const struct rh_rewrite_ctx *ctx, const struct view *v, json_t *m,
    * them as binds). proc/tmpfs/sysfs style sources ("proc", "tmpfs") are names, not paths. */
   if (source && source[0] != '\0' && (bind || source[0] == '/' || type == NULL || type[0] == '\0'))
     {
-      int r = police_path (ctx, v, idx, source, dest, err);
+      bool host_path = bind || type == NULL || type[0] == '\0';
+      int r = police_path (ctx, v, idx, source, dest, host_path, &pinned, err);
       if (r != 0)
         return r;
     }
@@ -455,6 +506,13 @@ police_mount (const struct rh_rewrite_ctx *ctx, const struct view *v, json_t *m,
       int r = police_options (ctx, v, idx, json_string_value (o), dest, err);
       if (r != 0)
         return r;
+    }
+  /* Pin what was checked: the source becomes the resolved absolute path, so runsc neither joins
+   * it to the bundle in its own way nor follows a symlink re-pointed after this check. */
+  if (pinned && strcmp (pinned, source) != 0)
+    {
+      rh_log_debug (ctx->log, "mount source %s pinned to %s (mounts[%zu])", source, pinned, idx);
+      json_object_set_new (m, "source", json_string (pinned));
     }
   return 0;
 }

@@ -85,7 +85,7 @@ fake (const char *desc)
 static void
 check_resolve (const struct rh_resolver *r, const char *in, const char *want)
 {
-  _cleanup_free_ char *got = r->resolve (r->data, in);
+  _cleanup_free_ char *got = r->resolve (r->data, in, NULL);
   if (want == NULL)
     {
       if (got != NULL)
@@ -118,7 +118,7 @@ test_fake_resolver (void **state)
   check_resolve (r, "relative", NULL);
   errno = 0;
   {
-    char *x = r->resolve (r->data, "/l1");
+    char *x = r->resolve (r->data, "/l1", NULL);
     assert_null (x);
     assert_int_equal (errno, ELOOP);
   }
@@ -160,11 +160,11 @@ test_fake_link_limit (void **state)
       json_object_set_new (sl, from, json_string (to));
     }
   r = rh_fake_resolver_new (desc, NULL);
-  ok = r->resolve (r->data, "/c1"); /* c1 -> ... -> c41: 40 links */
+  ok = r->resolve (r->data, "/c1", NULL); /* c1 -> ... -> c41: 40 links */
   assert_non_null (ok);
   assert_string_equal (ok, "/c41");
   errno = 0;
-  assert_null (r->resolve (r->data, "/c0")); /* 41 links */
+  assert_null (r->resolve (r->data, "/c0", NULL)); /* 41 links */
   assert_int_equal (errno, ELOOP);
   rh_fake_resolver_free (r);
 }
@@ -193,28 +193,28 @@ test_host_resolver (void **state)
   {
     _cleanup_free_ char *want = rh_xasprintf ("%s/real/sub/missing/x", dir);
     _cleanup_free_ char *in = rh_xasprintf ("%s/rel/sub/missing/./x", dir);
-    _cleanup_free_ char *got = r->resolve (r->data, in);
+    _cleanup_free_ char *got = r->resolve (r->data, in, NULL);
     assert_non_null (got);
     assert_string_equal (got, want);
   }
   {
     _cleanup_free_ char *want = rh_xasprintf ("%s/real", dir);
     _cleanup_free_ char *in = rh_xasprintf ("%s/abs/..", dir);
-    _cleanup_free_ char *got = r->resolve (r->data, in);
+    _cleanup_free_ char *got = r->resolve (r->data, in, NULL);
     assert_non_null (got);
     assert_string_equal (got, want);
   }
   {
     _cleanup_free_ char *want = rh_xasprintf ("%s/real/sub", dir);
     _cleanup_free_ char *in = rh_xasprintf ("%s/real/back", dir);
-    _cleanup_free_ char *got = r->resolve (r->data, in);
+    _cleanup_free_ char *got = r->resolve (r->data, in, NULL);
     assert_non_null (got);
     assert_string_equal (got, want);
   }
   {
     _cleanup_free_ char *in = rh_xasprintf ("%s/loop1/x", dir);
     errno = 0;
-    assert_null (r->resolve (r->data, in));
+    assert_null (r->resolve (r->data, in, NULL));
     assert_int_equal (errno, ELOOP);
   }
   /* /proc/self/root is a magic link reading "/"; /proc/self/fd/N of a pipe reads "pipe:[..]". */
@@ -224,7 +224,7 @@ test_host_resolver (void **state)
     assert_int_equal (pipe (fds), 0);
     snprintf (in, sizeof in, "/proc/self/fd/%d", fds[0]);
     errno = 0;
-    assert_null (r->resolve (r->data, in));
+    assert_null (r->resolve (r->data, in, NULL));
     assert_int_equal (errno, EXDEV);
     close (fds[0]);
     close (fds[1]);

@@ -273,6 +273,12 @@ bundle_setup (void **state)
   snprintf (f->dir, sizeof f->dir, "/tmp/rh-test-bundle-XXXXXX");
   if (mkdtemp (f->dir) == NULL)
     return -1;
+  {
+    /* The rootfs must exist: a missing one is refused (rewrite_root). */
+    _cleanup_free_ char *rootfs = rh_xasprintf ("%s/rootfs", f->dir);
+    if (mkdir (rootfs, 0755) < 0)
+      return -1;
+  }
   f->pol = load_policy (CASES "/policy.json");
   f->ctx = (struct rh_rewrite_ctx) { .policy = f->pol, .resolver = rh_host_resolver (), .bundle = f->dir };
   *state = f;
@@ -289,7 +295,8 @@ bundle_teardown (void **state)
     if (de->d_name[0] != '.' || (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0))
       {
         _cleanup_free_ char *p = rh_xasprintf ("%s/%s", f->dir, de->d_name);
-        unlink (p);
+        if (unlink (p) < 0 && errno == EISDIR)
+          rmdir (p);
       }
   if (d)
     closedir (d);
@@ -382,7 +389,7 @@ test_bundle_success (void **state)
   assert_int_equal (stat (cfg, &st), 0);
   assert_int_equal (st.st_mode & 07777, 0640);
   ls = listing (f->dir);
-  assert_string_equal (ls, "config.json config.json.orig");
+  assert_string_equal (ls, "config.json config.json.orig rootfs");
 
   /* A retried create sees our output: same result, and the first original stays. */
   assert_int_equal (rh_rewrite_bundle (f->dir, &f->ctx, &err), 0);
@@ -426,7 +433,7 @@ expect_untouched (struct bundle_fixture *f, const char *text, const char *want_e
   now = read_in (f->dir, "config.json");
   assert_string_equal (now, text);
   ls = listing (f->dir);
-  assert_string_equal (ls, "config.json");
+  assert_string_equal (ls, "config.json rootfs");
 }
 
 static void
@@ -501,7 +508,7 @@ test_bundle_unwritable_dir (void **state)
   now = read_in (f->dir, "config.json");
   assert_string_equal (now, good_spec);
   ls = listing (f->dir);
-  assert_string_equal (ls, "config.json");
+  assert_string_equal (ls, "config.json rootfs");
 }
 
 int
