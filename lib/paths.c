@@ -6,6 +6,7 @@
  * asks a JSON description of a file system (unit tests and fuzzing). */
 #include "paths.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <glob.h>
@@ -282,49 +283,139 @@ host_resolve (void *data, const char *path, bool *missing)
   return resolve_walk (host_lookup, data, path, missing);
 }
 
+/* The names in one directory, read once per process: the default policy has a score of device
+ * patterns, nearly all in /dev, and reading /dev once instead of once per pattern keeps the
+ * rewrite's cost flat as the list grows. */
+struct dir_cache
+{
+  char *dir;
+  char **names;
+  size_t n;
+};
+
+static struct dir_cache dev_cache;
+
+static int
+dir_names (const char *dir, char ***names, size_t *n)
+{
+  DIR *d;
+  struct dirent *de;
+
+  if (dev_cache.dir && strcmp (dev_cache.dir, dir) == 0)
+    {
+      *names = dev_cache.names;
+      *n = dev_cache.n;
+      return 0;
+    }
+  d = opendir (dir);
+  if (d == NULL)
+    {
+      *names = NULL;
+      *n = 0;
+      return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+    }
+  for (size_t i = 0; i < dev_cache.n; i++)
+    free (dev_cache.names[i]);
+  free (dev_cache.names);
+  free (dev_cache.dir);
+  memset (&dev_cache, 0, sizeof dev_cache);
+  while ((de = readdir (d)) != NULL)
+    {
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      dev_cache.names = rh_xrealloc (dev_cache.names, (dev_cache.n + 1) * sizeof *dev_cache.names);
+      dev_cache.names[dev_cache.n++] = rh_xstrdup (de->d_name);
+    }
+  closedir (d);
+  dev_cache.dir = rh_xstrdup (dir);
+  *names = dev_cache.names;
+  *n = dev_cache.n;
+  return 0;
+}
+
+static void
+devnode_push (struct rh_devnode **v, size_t *count, const char *path)
+{
+  struct stat st;
+
+  if (stat (path, &st) < 0 || (!S_ISCHR (st.st_mode) && !S_ISBLK (st.st_mode)))
+    return;
+  *v = rh_xrealloc (*v, (*count + 1) * sizeof **v);
+  (*v)[*count].path = rh_path_clean (NULL, path);
+  (*v)[*count].type = S_ISCHR (st.st_mode) ? 'c' : 'b';
+  (*v)[*count].major = (long) major (st.st_rdev);
+  (*v)[*count].minor = (long) minor (st.st_rdev);
+  (*count)++;
+}
+
 static int
 host_glob_devices (void *data, const char *pattern, struct rh_devnode **out, size_t *n)
 {
-  glob_t g;
   struct rh_devnode *v = NULL;
   size_t count = 0;
-  int r;
+  const char *slash = strrchr (pattern, '/');
+  size_t meta = strcspn (pattern, "*?[\\");
 
   *out = NULL;
   *n = 0;
-  memset (&g, 0, sizeof g);
-  r = glob (pattern, GLOB_NOSORT, NULL, &g);
-  if (r == GLOB_NOMATCH)
-    return 0;
-  if (r != 0)
+  if (pattern[meta] == '\0')
     {
+      /* A plain path (no metacharacter). */
+      devnode_push (&v, &count, pattern);
+    }
+  else if (slash && (size_t) (slash - pattern) < meta)
+    {
+      /* Metacharacters only in the last component: one directory, read once. */
+      _cleanup_free_ char *dir = slash == pattern ? rh_xstrdup ("/") : rh_xasprintf ("%.*s", (int) (slash - pattern), pattern);
+      char **names;
+      size_t nn;
+      if (dir_names (dir, &names, &nn) < 0)
+        return -1;
+      for (size_t i = 0; i < nn; i++)
+        if (fnmatch (slash + 1, names[i], FNM_PERIOD) == 0)
+          {
+            _cleanup_free_ char *path = rh_xasprintf ("%s/%s", strcmp (dir, "/") == 0 ? "" : dir, names[i]);
+            devnode_push (&v, &count, path);
+          }
+    }
+  else
+    {
+      glob_t g;
+      int r;
+      memset (&g, 0, sizeof g);
+      r = glob (pattern, GLOB_NOSORT, NULL, &g);
+      if (r != 0 && r != GLOB_NOMATCH)
+        {
+          globfree (&g);
+          errno = r == GLOB_NOSPACE ? ENOMEM : EIO;
+          return -1;
+        }
+      for (size_t i = 0; r == 0 && i < g.gl_pathc; i++)
+        devnode_push (&v, &count, g.gl_pathv[i]);
       globfree (&g);
-      errno = r == GLOB_NOSPACE ? ENOMEM : EIO;
-      return -1;
     }
-  v = rh_xmalloc0 ((g.gl_pathc + 1) * sizeof *v);
-  for (size_t i = 0; i < g.gl_pathc; i++)
-    {
-      struct stat st;
-      if (stat (g.gl_pathv[i], &st) < 0)
-        continue;
-      if (!S_ISCHR (st.st_mode) && !S_ISBLK (st.st_mode))
-        continue;
-      v[count].path = rh_path_clean (NULL, g.gl_pathv[i]);
-      v[count].type = S_ISCHR (st.st_mode) ? 'c' : 'b';
-      v[count].major = (long) major (st.st_rdev);
-      v[count].minor = (long) minor (st.st_rdev);
-      count++;
-    }
-  globfree (&g);
   *out = v;
   *n = count;
   return 0;
 }
 
+static int
+host_stat_device (void *data, const char *path, char *type, long *major, long *minor)
+{
+  struct stat st;
+
+  if (lstat (path, &st) < 0 || (!S_ISCHR (st.st_mode) && !S_ISBLK (st.st_mode)))
+    return 0;
+  *type = S_ISCHR (st.st_mode) ? 'c' : 'b';
+  *major = (long) major (st.st_rdev);
+  *minor = (long) minor (st.st_rdev);
+  return 1;
+}
+
 static const struct rh_resolver host_resolver = {
   .resolve = host_resolve,
   .glob_devices = host_glob_devices,
+  .stat_device = host_stat_device,
   .data = NULL,
 };
 
@@ -395,6 +486,24 @@ fake_glob_devices (void *data, const char *pattern, struct rh_devnode **out, siz
   return 0;
 }
 
+static int
+fake_stat_device (void *data, const char *path, char *type, long *major, long *minor)
+{
+  struct fake_fs *fs = data;
+  size_t i;
+  json_t *d;
+
+  json_array_foreach (fs->devices, i, d)
+    if (strcmp (json_string_value (json_object_get (d, "path")), path) == 0)
+      {
+        *type = json_string_value (json_object_get (d, "type"))[0];
+        *major = (long) json_integer_value (json_object_get (d, "major"));
+        *minor = (long) json_integer_value (json_object_get (d, "minor"));
+        return 1;
+      }
+  return 0;
+}
+
 struct rh_resolver *
 rh_fake_resolver_new (json_t *desc, rh_error *err)
 {
@@ -454,6 +563,7 @@ rh_fake_resolver_new (json_t *desc, rh_error *err)
   r = rh_xmalloc0 (sizeof *r);
   r->resolve = fake_resolve;
   r->glob_devices = fake_glob_devices;
+  r->stat_device = fake_stat_device;
   r->data = fs;
   return r;
 }

@@ -33,6 +33,9 @@ struct rh_resolver
   /* Host device nodes whose path matches the fnmatch pattern. *out is malloc'd (free each path
    * with rh_devnodes_free). */
   int (*glob_devices) (void *data, const char *pattern, struct rh_devnode **out, size_t *n);
+  /* When path (absolute, resolved) is a character or block device: 1 with its type ('c'/'b')
+   * and numbers; 0 when it is something else or does not exist. May be NULL. */
+  int (*stat_device) (void *data, const char *path, char *type, long *major, long *minor);
   void *data;
 };
 

@@ -211,11 +211,45 @@ static const struct
 };
 
 static const char *const core_keys[] = {
-  "state_dir", "protected_paths", "protected_devices", "protected_mount_action",
+  "state_dir", "protected_paths", "protected_devices", "protected_device_numbers", "protected_mount_action",
   "strip_annotation_prefixes", "hook_path", "comment",
   /* section keys */
   "runsc", "ports", "egress", "seccomp", "capabilities", "no_new_privileges", "gate", NULL,
 };
+
+/* "protected_device_numbers": ["c 10:224", "b 8:0"]: devices protected by their numbers, whatever
+ * their node is called and whether or not the host has a node for them now. */
+static int
+parse_device_numbers (json_t *root, struct rh_policy *p, rh_error *err)
+{
+  json_t *list = json_object_get (root, "protected_device_numbers");
+  json_t *v;
+  size_t i;
+
+  if (list == NULL)
+    {
+      /* The TPM (misc 224) is an attestation interface on every node. */
+      p->protected_devnums = rh_xmalloc0 (sizeof *p->protected_devnums);
+      p->protected_devnums[0] = (struct rh_devnum) { 'c', 10, 224 };
+      p->n_protected_devnums = 1;
+      return 0;
+    }
+  if (!json_is_array (list))
+    return rh_error_set (err, EINVAL, "policy key protected_device_numbers: expected an array of strings");
+  p->protected_devnums = rh_xmalloc0 ((json_array_size (list) + 1) * sizeof *p->protected_devnums);
+  json_array_foreach (list, i, v)
+    {
+      const char *t = json_string_value (v);
+      char type, tail;
+      long major, minor;
+      if (t == NULL || sscanf (t, "%c %ld:%ld%c", &type, &major, &minor, &tail) != 3 || (type != 'c' && type != 'b')
+          || major < 0 || minor < 0 || major > 0xfff || minor > 0xfffff)
+        return rh_error_set (err, EINVAL, "policy key protected_device_numbers[%zu]: expected \"c MAJOR:MINOR\" or "
+                             "\"b MAJOR:MINOR\"", i);
+      p->protected_devnums[p->n_protected_devnums++] = (struct rh_devnum) { type, major, minor };
+    }
+  return 0;
+}
 
 static int
 parse_core_keys (json_t *root, struct rh_policy *p, rh_error *err)
@@ -238,6 +272,9 @@ parse_core_keys (json_t *root, struct rh_policy *p, rh_error *err)
   /* The TEE server directory is protected whatever the list says. */
   if (!rh_strv_contains (p->protected_paths, RH_TEE_DIR))
     rh_strv_push (&p->protected_paths, RH_TEE_DIR);
+  /* So is our own state: the hook and `delete` trust its records as root. */
+  if (!rh_strv_contains (p->protected_paths, p->state_dir))
+    rh_strv_push (&p->protected_paths, p->state_dir);
 
   if (rh_policy_get_strv (root, "", "protected_devices", &p->protected_devices, err) < 0)
     return -1;
@@ -254,6 +291,9 @@ parse_core_keys (json_t *root, struct rh_policy *p, rh_error *err)
       free (p->protected_devices[i]);
       p->protected_devices[i] = clean;
     }
+
+  if (parse_device_numbers (root, p, err) < 0)
+    return -1;
 
   if (rh_policy_get_string (root, "", "protected_mount_action", &action, err) < 0)
     return -1;
@@ -355,6 +395,7 @@ rh_policy_free (struct rh_policy *p)
   free (p->source_path);
   rh_runsc_policy_free (&p->runsc);
   free (p->state_dir);
+  free (p->protected_devnums);
   rh_strv_free (p->protected_paths);
   rh_strv_free (p->protected_devices);
   rh_strv_free (p->strip_annotation_prefixes);

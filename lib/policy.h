@@ -49,6 +49,13 @@ enum rh_mount_action
   RH_MOUNT_DENY,      /* fail the create */
 };
 
+/* A device by its numbers ("protected_device_numbers"). */
+struct rh_devnum
+{
+  char type; /* 'c' or 'b' */
+  long major, minor;
+};
+
 struct rh_policy
 {
   char *source_path;   /* file it came from; NULL for the embedded default */
@@ -59,6 +66,8 @@ struct rh_policy
   char *state_dir;                  /* "state_dir", default /run/runsc-host */
   char **protected_paths;           /* absolute, lexically clean; always holds RH_TEE_DIR */
   char **protected_devices;         /* absolute glob patterns (fnmatch) */
+  struct rh_devnum *protected_devnums; /* "protected_device_numbers" (default: the TPM, c 10:224) */
+  size_t n_protected_devnums;
   enum rh_mount_action mount_action;
   char **strip_annotation_prefixes;
   char *hook_path;                  /* absolute path of runsc-host-hook */

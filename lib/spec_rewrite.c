@@ -25,6 +25,8 @@
 
 /* ---- the protected set, in the forms the checks compare against ---- */
 
+static void devnum_add (struct rh_devnum **set, size_t *n, char type, long major, long minor);
+
 struct devglob
 {
   const char *pattern;      /* as in the policy */
@@ -37,11 +39,14 @@ struct view
 {
   const char **plex; /* protected paths as written (clean) */
   char **pres;       /* ... and resolved on the host */
+  const char **pkey; /* the policy key that protects each */
   size_t np;
   struct devglob *dg;
   size_t ndg;
   char *root_lex, *root_res; /* the container's rootfs, when known */
   bool root_missing;         /* part of root_res does not exist on the host */
+  struct rh_devnum *nums;    /* protected device numbers: host nodes of the patterns + the policy's */
+  size_t nnums;
   char *bundle_lex, *bundle_res; /* the bundle directory, as given and resolved */
 };
 
@@ -52,6 +57,7 @@ view_free (struct view *v)
     free (v->pres[i]);
   free (v->pres);
   free (v->plex);
+  free (v->pkey);
   for (size_t i = 0; i < v->ndg; i++)
     {
       free (v->dg[i].literal);
@@ -62,6 +68,7 @@ view_free (struct view *v)
   free (v->root_res);
   free (v->bundle_lex);
   free (v->bundle_res);
+  free (v->nums);
   memset (v, 0, sizeof *v);
 }
 
@@ -106,17 +113,33 @@ view_build (json_t *spec, const struct rh_rewrite_ctx *ctx, bool with_devices, s
   const struct rh_policy *p = ctx->policy;
   json_t *rootpath = json_object_get (json_object_get (spec, "root"), "path");
 
+  /* The binaries that run as root for every container are protected too, whatever the list says:
+   * a writable bind of one (or of its directory) would let a workload replace runsc, the hook or
+   * the gate that the next container runs on the host. The policy's key names them. */
+  const char *const binaries[] = { p->runsc.path, p->hook_path, p->gate.binary, ctx->self_exe };
+  static const char *const bin_keys[] = { "runsc.path", "hook_path", "gate.binary", "built-in rule: runsc-host's own binary" };
+  size_t nb = sizeof binaries / sizeof binaries[0], npol = rh_strv_len (p->protected_paths);
+
   memset (v, 0, sizeof *v);
-  v->np = rh_strv_len (p->protected_paths);
-  v->plex = rh_xmalloc0 ((v->np + 1) * sizeof *v->plex);
-  v->pres = rh_xmalloc0 ((v->np + 1) * sizeof *v->pres);
+  v->plex = rh_xmalloc0 ((npol + nb + 1) * sizeof *v->plex);
+  v->pres = rh_xmalloc0 ((npol + nb + 1) * sizeof *v->pres);
+  v->pkey = rh_xmalloc0 ((npol + nb + 1) * sizeof *v->pkey);
+  for (size_t i = 0; i < npol; i++, v->np++)
+    {
+      v->plex[v->np] = p->protected_paths[i];
+      v->pkey[v->np] = "protected_paths";
+    }
+  for (size_t i = 0; i < nb; i++)
+    if (binaries[i] && binaries[i][0] == '/')
+      {
+        v->plex[v->np] = binaries[i];
+        v->pkey[v->np++] = bin_keys[i];
+      }
   for (size_t i = 0; i < v->np; i++)
     {
-      v->plex[i] = p->protected_paths[i];
-      v->pres[i] = resolve (ctx, p->protected_paths[i], NULL);
+      v->pres[i] = resolve (ctx, v->plex[i], NULL);
       if (v->pres[i] == NULL)
-        return rh_error_sys (err, errno, "policy key protected_paths: cannot resolve %s on the host",
-                             p->protected_paths[i]);
+        return rh_error_sys (err, errno, "policy key protected_paths: cannot resolve %s on the host", v->plex[i]);
     }
   v->bundle_lex = rh_path_clean (NULL, bundle_dir (ctx));
   v->bundle_res = resolve (ctx, v->bundle_lex, NULL);
@@ -138,7 +161,12 @@ view_build (json_t *spec, const struct rh_rewrite_ctx *ctx, bool with_devices, s
               return rh_error_sys (err, errno, "policy key protected_devices: cannot list host devices %s",
                                    g->pattern);
             }
+          for (size_t k = 0; k < g->n; k++)
+            devnum_add (&v->nums, &v->nnums, g->nodes[k].type, g->nodes[k].major, g->nodes[k].minor);
         }
+      for (size_t i = 0; i < p->n_protected_devnums; i++)
+        devnum_add (&v->nums, &v->nnums, p->protected_devnums[i].type, p->protected_devnums[i].major,
+                    p->protected_devnums[i].minor);
     }
   if (json_is_string (rootpath) && json_string_value (rootpath)[0] != '\0')
     {
@@ -208,7 +236,8 @@ in_host_proc (const char *p)
 
 /* Does a host mount source (clean form lex, resolved form res) touch the protected set? */
 static bool
-check_source (const struct view *v, const char *lex, const char *res, struct hit *h)
+check_source (const struct rh_rewrite_ctx *ctx, const struct view *v, const char *lex, const char *res,
+              struct hit *h)
 {
   const char *forms[2] = { lex, res };
   bool in_rootfs = v->root_lex && rh_path_within (lex, v->root_lex) && rh_path_within (res, v->root_res);
@@ -226,7 +255,7 @@ check_source (const struct view *v, const char *lex, const char *res, struct hit
               continue;
             if (rh_path_overlaps (forms[f], prot[q]))
               {
-                h->key = "protected_paths";
+                h->key = v->pkey[i];
                 h->detail = rh_xasprintf ("overlaps protected path %s", v->plex[i]);
                 return true;
               }
@@ -259,6 +288,21 @@ check_source (const struct view *v, const char *lex, const char *res, struct hit
                 return true;
               }
         }
+    }
+  /* A node is the device its numbers say, whatever it is called (a copy of the TPM's node made
+   * with mknod somewhere else is still the TPM). */
+  if (ctx->resolver && ctx->resolver->stat_device)
+    {
+      char type = 0;
+      long major = 0, minor = 0;
+      if (ctx->resolver->stat_device (ctx->resolver->data, res, &type, &major, &minor) > 0)
+        for (size_t i = 0; i < v->nnums; i++)
+          if (v->nums[i].type == type && v->nums[i].major == major && v->nums[i].minor == minor)
+            {
+              h->key = "protected_devices, protected_device_numbers";
+              h->detail = rh_xasprintf ("is protected device %c %ld:%ld", type, major, minor);
+              return true;
+            }
     }
   return false;
 }
@@ -311,16 +355,16 @@ rewrite_root (json_t *spec, const struct rh_rewrite_ctx *ctx, struct view_once *
     for (int f = 0; f < 2 && ret == 0; f++)
       for (size_t i = 0; i < v.np && ret == 0; i++)
         if (rh_path_within (v.plex[i], forms[f]) || rh_path_within (v.pres[i], forms[f]))
-          ret = rh_error_set (err, EPERM, "root.path %s (%s) denied by policy (protected_paths): it contains "
-                              "protected path %s", wrote, forms[f], v.plex[i]);
+          ret = rh_error_set (err, EPERM, "root.path %s (%s) denied by policy (%s): it contains protected path %s",
+                              wrote, forms[f], v.pkey[i], v.plex[i]);
     for (int f = 0; f < 2 && ret == 0; f++)
       {
         /* One inside a protected tree shows the container what the tree holds (runsc-host's own
          * records, another container's files, the TEE directory). */
         for (size_t i = 0; i < v.np && ret == 0 && !in_bundle; i++)
           if (rh_path_within (forms[f], v.plex[i]) || rh_path_within (forms[f], v.pres[i]))
-            ret = rh_error_set (err, EPERM, "root.path %s (%s) denied by policy (protected_paths): it lies inside "
-                                "protected path %s", wrote, forms[f], v.plex[i]);
+            ret = rh_error_set (err, EPERM, "root.path %s (%s) denied by policy (%s): it lies inside protected path %s",
+                                wrote, forms[f], v.pkey[i], v.plex[i]);
         for (size_t i = 0; i < v.ndg && ret == 0; i++)
           {
             bool bad = rh_path_overlaps (v.dg[i].literal, forms[f])
@@ -409,7 +453,7 @@ police_path (const struct rh_rewrite_ctx *ctx, const struct view *v, size_t idx,
       return rh_error_sys (err, errno, "mount of %s denied by policy (protected_paths): cannot resolve host path %s",
                            written, lex);
     }
-  if (!check_source (v, lex, res, &h))
+  if (!check_source (ctx, v, lex, res, &h))
     {
       if (must_exist && missing)
         return rh_error_set (err, ENOENT, "mount of %s denied by policy (built-in rule: bind source must exist): "
@@ -554,20 +598,14 @@ rh_rewrite_mounts (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err
 
 /* ---- devices ---- */
 
-struct devnum
-{
-  char type; /* 'c' or 'b' */
-  long major, minor;
-};
-
 static void
-devnum_add (struct devnum **set, size_t *n, char type, long major, long minor)
+devnum_add (struct rh_devnum **set, size_t *n, char type, long major, long minor)
 {
   for (size_t i = 0; i < *n; i++)
     if ((*set)[i].type == type && (*set)[i].major == major && (*set)[i].minor == minor)
       return;
   *set = rh_xrealloc (*set, (*n + 1) * sizeof **set);
-  (*set)[*n] = (struct devnum) { type, major, minor };
+  (*set)[*n] = (struct rh_devnum) { type, major, minor };
   (*n)++;
 }
 
@@ -633,14 +671,14 @@ parse_rule (json_t *r, size_t idx, struct rule *out, rh_error *err)
 }
 
 static bool
-rule_grants (const struct rule *r, const struct devnum *d)
+rule_grants (const struct rule *r, const struct rh_devnum *d)
 {
   bool type_ok = strcmp (r->type, "a") == 0 || (r->type[0] == d->type && r->type[1] == '\0');
   return r->allow && type_ok && (r->any_major || r->major == d->major) && (r->any_minor || r->minor == d->minor);
 }
 
 static bool
-is_deny_for (json_t *r, const struct devnum *d)
+is_deny_for (json_t *r, const struct rh_devnum *d)
 {
   struct rule x;
   const char *access = json_string_value (json_object_get (r, "access"));
@@ -653,7 +691,7 @@ is_deny_for (json_t *r, const struct devnum *d)
 }
 
 static int
-strip_device_entries (json_t *lnx, const struct rh_rewrite_ctx *ctx, const struct view *v, struct devnum **set,
+strip_device_entries (json_t *lnx, const struct rh_rewrite_ctx *ctx, const struct view *v, struct rh_devnum **set,
                       size_t *nset, rh_error *err)
 {
   json_t *devs = json_object_get (lnx, "devices");
@@ -669,7 +707,7 @@ strip_device_entries (json_t *lnx, const struct rh_rewrite_ctx *ctx, const struc
       const char *path, *type;
       json_t *maj, *min;
       _cleanup_free_ char *clean = NULL;
-      const char *why = NULL;
+      const char *why = NULL, *key = "protected_devices";
       char cls;
 
       if (!json_is_object (d))
@@ -693,6 +731,16 @@ strip_device_entries (json_t *lnx, const struct rh_rewrite_ctx *ctx, const struc
                 && json_integer_value (min) == v->dg[g].nodes[k].minor)
               why = v->dg[g].pattern;
         }
+      for (size_t k = 0; k < ctx->policy->n_protected_devnums && why == NULL && cls; k++)
+        {
+          const struct rh_devnum *pn = &ctx->policy->protected_devnums[k];
+          if (pn->type == cls && json_is_integer (maj) && json_is_integer (min) && json_integer_value (maj) == pn->major
+              && json_integer_value (min) == pn->minor)
+            {
+              why = "its numbers";
+              key = "protected_device_numbers";
+            }
+        }
       if (why == NULL)
         {
           i++;
@@ -700,8 +748,8 @@ strip_device_entries (json_t *lnx, const struct rh_rewrite_ctx *ctx, const struc
         }
       if (cls && json_is_integer (maj) && json_is_integer (min))
         devnum_add (set, nset, cls, (long) json_integer_value (maj), (long) json_integer_value (min));
-      rh_log_info (ctx->log, "device %s stripped by policy (protected_devices): matches %s (linux.devices[%zu])",
-                   path ? path : "(no path)", why, i);
+      rh_log_info (ctx->log, "device %s stripped by policy (%s): matches %s (linux.devices[%zu])",
+                   path ? path : "(no path)", key, why, i);
       json_array_remove (devs, i);
     }
   return 0;
@@ -713,7 +761,7 @@ rewrite_devices (json_t *spec, const struct rh_rewrite_ctx *ctx, struct view_onc
   json_t *lnx = json_object_get (spec, "linux");
   json_t *res, *rules;
   const struct view *vp;
-  _cleanup_free_ struct devnum *set = NULL;
+  _cleanup_free_ struct rh_devnum *set = NULL;
   size_t nset = 0, i;
   ssize_t last_wild = -1;
 
@@ -730,9 +778,8 @@ rewrite_devices (json_t *spec, const struct rh_rewrite_ctx *ctx, struct view_onc
 
   if (view_get (spec, ctx, once, &vp, err) < 0)
     return -1;
-  for (size_t g = 0; g < vp->ndg; g++)
-    for (size_t k = 0; k < vp->dg[g].n; k++)
-      devnum_add (&set, &nset, vp->dg[g].nodes[k].type, vp->dg[g].nodes[k].major, vp->dg[g].nodes[k].minor);
+  for (size_t k = 0; k < vp->nnums; k++)
+    devnum_add (&set, &nset, vp->nums[k].type, vp->nums[k].major, vp->nums[k].minor);
   if (strip_device_entries (lnx, ctx, vp, &set, &nset, err) < 0)
     return -1;
 

@@ -33,6 +33,7 @@ struct rh_rewrite_ctx
   const struct rh_logger *log;  /* decisions are logged at info (changes) / debug; may be NULL */
   const char *bundle;           /* absolute bundle directory (for relative mount sources) */
   const char *container_id;
+  const char *self_exe;         /* runsc-host's own binary (protected like runsc); may be NULL */
 };
 
 /* Rewrite spec in place. On error the tree may be partly modified: callers drop it and never

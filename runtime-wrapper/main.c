@@ -183,13 +183,23 @@ static int
 prepare_bundle (const struct rh_cli *cli, const struct rh_policy *policy, const struct rh_logger *log,
                 rh_error *err)
 {
+  char self[PATH_MAX];
+  ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
   struct rh_rewrite_ctx ctx = {
     .policy = policy,
     .resolver = rh_host_resolver (),
     .log = log,
     .bundle = cli->bundle,
     .container_id = cli->id,
+    .self_exe = NULL,
   };
+
+  /* Our own binary is protected like runsc (a workload that could rewrite it runs as root next). */
+  if (n > 0 && self[0] == '/')
+    {
+      self[n] = '\0';
+      ctx.self_exe = self;
+    }
 
   if (rh_rewrite_bundle (cli->bundle, &ctx, err) < 0)
     return -1;

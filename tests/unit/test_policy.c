@@ -100,9 +100,10 @@ test_core_keys (void **state)
                 " \"protected_paths\": [\"/a//b/../c/\", \"/run/container_launcher/\"],"
                 " \"protected_devices\": [\"/dev//./foo*\"], \"protected_mount_action\": \"deny\","
                 " \"strip_annotation_prefixes\": [\"x.\", \"y.\"], \"state_dir\": \"/var//rh/\", \"comment\": \"c\"}");
-  assert_int_equal (rh_strv_len (p->protected_paths), 2); /* TEE dir given (unclean): not added twice */
+  assert_int_equal (rh_strv_len (p->protected_paths), 3); /* TEE dir given (unclean): not added twice */
   assert_string_equal (p->protected_paths[0], "/a/c");
   assert_string_equal (p->protected_paths[1], RH_TEE_DIR);
+  assert_string_equal (p->protected_paths[2], "/var/rh"); /* the state dir, always */
   assert_string_equal (p->protected_devices[0], "/dev/foo*");
   assert_int_equal (rh_strv_len (p->protected_devices), 1);
   assert_int_equal (p->mount_action, RH_MOUNT_DENY);
@@ -118,8 +119,14 @@ test_tee_dir_always_protected (void **state)
 {
   struct rh_policy *p = parse_ok ("{\"runsc\": {\"path\": \"/usr/bin/runsc\"}, \"hook_path\": \"/h\","
                                   " \"protected_paths\": []}");
-  assert_int_equal (rh_strv_len (p->protected_paths), 1);
+  assert_int_equal (rh_strv_len (p->protected_paths), 2);
   assert_string_equal (p->protected_paths[0], RH_TEE_DIR);
+  assert_string_equal (p->protected_paths[1], "/run/runsc-host");
+  /* The TPM by its numbers, by default. */
+  assert_int_equal (p->n_protected_devnums, 1);
+  assert_int_equal (p->protected_devnums[0].type, 'c');
+  assert_int_equal (p->protected_devnums[0].major, 10);
+  assert_int_equal (p->protected_devnums[0].minor, 224);
   /* Defaults for the optional keys. */
   assert_int_equal (p->mount_action, RH_MOUNT_STRIP);
   assert_int_equal (rh_strv_len (p->protected_devices), 0);
@@ -133,6 +140,10 @@ test_errors_name_the_key (void **state)
   expect_error ("{", "invalid JSON");
   expect_error ("[]", "expected a JSON object");
   expect_error_with ("\"protected_mount_actoin\": \"deny\"", "policy key protected_mount_actoin: unknown key");
+  expect_error_with ("\"protected_device_numbers\": [\"c 10\"]", "policy key protected_device_numbers[0]: expected");
+  expect_error_with ("\"protected_device_numbers\": [\"x 1:2\"]", "policy key protected_device_numbers[0]: expected");
+  expect_error_with ("\"protected_device_numbers\": [\"c 1:2 \"]", "policy key protected_device_numbers[0]: expected");
+  expect_error_with ("\"protected_device_numbers\": \"c 1:2\"", "policy key protected_device_numbers: expected");
   expect_error_with ("\"protected_mount_action\": \"maybe\"", "policy key protected_mount_action: maybe is not");
   expect_error_with ("\"protected_mount_action\": true", "policy key protected_mount_action: expected a string");
   expect_error_with ("\"protected_devices\": \"/dev/tpm*\"", "policy key protected_devices: expected an array");
