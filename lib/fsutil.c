@@ -128,6 +128,59 @@ fail:
   }
 }
 
+int
+rh_write_file_atomic_at (int dirfd, const char *name, const void *data, size_t len, mode_t mode, rh_error *err)
+{
+  _cleanup_close_ int fd = -1;
+  _cleanup_free_ char *tmp = NULL;
+
+  for (int tries = 0; fd < 0; tries++)
+    {
+      unsigned char rnd[6];
+      if (getentropy (rnd, sizeof rnd) < 0)
+        return rh_error_sys (err, errno, "getentropy");
+      free (tmp);
+      tmp = rh_xasprintf (".%s.rh-%02x%02x%02x%02x%02x%02x", name, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+      fd = openat (dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+      if (fd < 0 && (errno != EEXIST || tries > 16))
+        return rh_error_sys (err, errno, "create temporary file beside %s", name);
+    }
+  /* The mode is ours, not the umask's nor the original's. */
+  if (rh_write_all (fd, data, len) < 0 || fchmod (fd, mode) < 0 || fsync (fd) < 0
+      || renameat (dirfd, tmp, dirfd, name) < 0)
+    {
+      int saved = errno;
+      unlinkat (dirfd, tmp, 0);
+      return rh_error_sys (err, saved, "write %s", name);
+    }
+  fsync (dirfd); /* best effort: the rename itself already happened */
+  return 0;
+}
+
+int
+rh_read_file_at_capped (int dirfd, const char *name, size_t max, char **out, size_t *len, struct stat *st,
+                        rh_error *err)
+{
+  _cleanup_close_ int fd = openat (dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+  struct stat local;
+
+  if (st == NULL)
+    st = &local;
+  if (fd < 0 && errno == ELOOP)
+    return rh_error_set (err, ELOOP, "%s: not a regular file (a symlink)", name);
+  if (fd < 0)
+    return rh_error_sys (err, errno, "open %s", name);
+  if (fstat (fd, st) < 0)
+    return rh_error_sys (err, errno, "stat %s", name);
+  if (!S_ISREG (st->st_mode))
+    return rh_error_set (err, EINVAL, "%s: not a regular file", name);
+  if ((size_t) st->st_size > max)
+    return rh_error_set (err, EFBIG, "%s is larger than %zu bytes", name, max);
+  if (rh_read_fd_capped (fd, max, out, len, err) < 0)
+    return rh_error_prefix (err, "%s", name);
+  return 0;
+}
+
 void
 rh_sha256_hex (const void *data, size_t len, char out[65])
 {

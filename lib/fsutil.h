@@ -3,6 +3,7 @@
 #define RH_FSUTIL_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -20,6 +21,16 @@ int rh_write_all (int fd, const void *buf, size_t len);
 /* Replace path atomically: write a temp file in the same directory, fsync it, rename it over
  * path, fsync the directory. On any failure path is untouched and the temp file is removed. */
 int rh_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode, rh_error *err);
+
+/* The same inside an open directory: name (one component) is replaced through dirfd, so a
+ * directory renamed or a symlink planted on the way to it after dirfd was opened changes nothing.
+ * The temp file is made with O_EXCL | O_NOFOLLOW and the given mode. */
+int rh_write_file_atomic_at (int dirfd, const char *name, const void *data, size_t len, mode_t mode, rh_error *err);
+
+/* Read name (one component) in dirfd: a regular file (never followed if a symlink) of at most max
+ * bytes. st (may be NULL) gets its fstat. */
+int rh_read_file_at_capped (int dirfd, const char *name, size_t max, char **out, size_t *len, struct stat *st,
+                            rh_error *err);
 
 /* Lowercase hex SHA-256 (65 bytes incl. NUL) of data, via OpenSSL (low-level SHA256_*). */
 void rh_sha256_hex (const void *data, size_t len, char out[65]);

@@ -4,6 +4,7 @@
 #include "spec_rewrite.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1057,19 +1058,37 @@ rh_spec_serialise (json_t *spec, size_t in_len, size_t *len)
   return b.p;
 }
 
+/* Who may write the bundle directory decides who could swap config.json between our check and
+ * runsc's read. Only its owner (root, or the user we run as) may. */
+static int
+check_bundle_dir (int dfd, const char *dir, rh_error *err)
+{
+  struct stat st;
+
+  if (fstat (dfd, &st) < 0)
+    return rh_error_sys (err, errno, "%s", dir);
+  if ((st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && st.st_gid != 0)
+      || (st.st_uid != 0 && st.st_uid != geteuid ()))
+    return rh_error_set (err, EPERM, "bundle %s (owner %u, mode %04o) denied by policy (built-in rule: bundle "
+                         "writable only by its owner): another user could replace config.json after the check",
+                         dir, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
+  return 0;
+}
+
 int
 rh_rewrite_bundle (const char *bundle, const struct rh_rewrite_ctx *ctx, rh_error *err)
 {
   _cleanup_free_ char *abs_bundle = NULL;
   _cleanup_free_ char *path = NULL;
-  _cleanup_free_ char *orig_path = NULL;
   _cleanup_free_ char *text = NULL;
   _cleanup_free_ char *out = NULL;
+  _cleanup_free_ char *check = NULL;
   _cleanup_json_ json_t *spec = NULL;
+  _cleanup_close_ int dfd = -1;
   struct rh_rewrite_ctx local = *ctx;
-  struct stat st, ost;
-  size_t len = 0, out_len = 0;
-  bool ours, from_orig = false, wrote_orig = false;
+  struct stat dst, pst;
+  size_t len = 0, out_len = 0, check_len = 0;
+  bool ours, from_orig = false, wrote_orig = false, replaced = false;
 
   if (bundle[0] == '/')
     abs_bundle = rh_path_clean (NULL, bundle);
@@ -1081,17 +1100,18 @@ rh_rewrite_bundle (const char *bundle, const struct rh_rewrite_ctx *ctx, rh_erro
       abs_bundle = rh_path_clean (cwd, bundle);
     }
   path = rh_xasprintf ("%s/config.json", abs_bundle);
-  orig_path = rh_xasprintf ("%s/config.json.orig", abs_bundle);
   local.bundle = abs_bundle;
 
-  /* lstat: a config.json that is a symlink could make us read (and copy to .orig) a file the
-   * bundle's creator chose anywhere on the host. */
-  if (lstat (path, &st) < 0)
-    return rh_error_sys (err, errno, "%s", path);
-  if (!S_ISREG (st.st_mode))
-    return rh_error_set (err, EINVAL, "%s: not a regular file", path);
-  if (rh_read_file_capped (path, RH_SPEC_MAX_BYTES, &text, &len, err) < 0)
+  /* Everything below goes through one descriptor of the bundle directory: config.json is read
+   * once from an fd opened with O_NOFOLLOW (a symlink could make us read, and copy to .orig, a
+   * file chosen anywhere on the host), and written with openat/renameat. */
+  dfd = open (abs_bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return rh_error_sys (err, errno, "bundle %s", abs_bundle);
+  if (check_bundle_dir (dfd, abs_bundle, err) < 0)
     return -1;
+  if (rh_read_file_at_capped (dfd, "config.json", RH_SPEC_MAX_BYTES, &text, &len, NULL, err) < 0)
+    return rh_error_prefix (err, "bundle %s", abs_bundle);
   if (rh_spec_parse (path, text, len, &spec, err) < 0)
     return -1;
 
@@ -1100,17 +1120,25 @@ rh_rewrite_bundle (const char *bundle, const struct rh_rewrite_ctx *ctx, rh_erro
    * that add mounts of their own (the gate) are not judged by the mount policy a second time.
    * A client-set mark alone (no .orig from us) changes nothing. */
   ours = json_object_get (json_object_get (spec, "annotations"), RH_ANNOTATION_POLICY) != NULL;
-  if (ours && lstat (orig_path, &ost) == 0 && S_ISREG (ost.st_mode))
+  if (ours)
     {
-      free (text);
-      text = NULL;
-      json_decref (spec);
-      spec = NULL;
-      if (rh_read_file_capped (orig_path, RH_SPEC_MAX_BYTES, &text, &len, err) < 0)
-        return -1;
-      if (rh_spec_parse (orig_path, text, len, &spec, err) < 0)
-        return -1;
-      from_orig = true;
+      _cleanup_free_ char *otext = NULL;
+      size_t olen = 0;
+      rh_error oerr = { 0 };
+      if (rh_read_file_at_capped (dfd, "config.json.orig", RH_SPEC_MAX_BYTES, &otext, &olen, NULL, &oerr) == 0)
+        {
+          _cleanup_free_ char *opath = rh_xasprintf ("%s.orig", path);
+          json_decref (spec);
+          spec = NULL;
+          free (text);
+          text = steal_pointer (&otext);
+          len = olen;
+          if (rh_spec_parse (opath, text, len, &spec, err) < 0)
+            return -1;
+          from_orig = true;
+        }
+      else if (oerr.code != ENOENT)
+        return rh_error_set (err, oerr.code, "bundle %s: %s", abs_bundle, oerr.msg);
     }
   /* The tree is rewritten in place: the client's original is text (kept in config.json.orig),
    * and on an error the partly rewritten tree is dropped, never written. */
@@ -1126,19 +1154,50 @@ rh_rewrite_bundle (const char *bundle, const struct rh_rewrite_ctx *ctx, rh_erro
     (void) steal_pointer (&spec);
 
   /* Keep the client's original for auditors (written first: config.json is replaced only once
-   * the original is safe on disk). */
+   * the original is safe on disk). Both files get a mode of our own: the client's mode bits
+   * (setuid, world-writable...) are never copied onto files root writes. */
   if (!from_orig)
     {
-      if (rh_write_file_atomic (orig_path, text, len, st.st_mode & 07777, err) < 0)
-        return rh_error_prefix (err, "keep original spec");
+      if (rh_write_file_atomic_at (dfd, "config.json.orig", text, len, 0600, err) < 0)
+        return rh_error_prefix (err, "bundle %s: keep original spec", abs_bundle);
       wrote_orig = true;
     }
-  if (rh_write_file_atomic (path, out, out_len, st.st_mode & 07777, err) < 0)
+  if (rh_write_file_atomic_at (dfd, "config.json", out, out_len, 0600, err) < 0)
     {
-      if (wrote_orig)
-        unlink (orig_path);
-      return rh_error_prefix (err, "write rewritten spec");
+      rh_error_prefix (err, "bundle %s: write rewritten spec", abs_bundle);
+      goto fail;
+    }
+  replaced = true;
+
+  /* runsc opens <bundle>/config.json by path. Make sure that path leads to the directory we
+   * wrote in, and that what it holds now is, byte for byte, what we checked. */
+  if (stat (abs_bundle, &pst) < 0 || fstat (dfd, &dst) < 0 || pst.st_dev != dst.st_dev || pst.st_ino != dst.st_ino)
+    {
+      rh_error_set (err, EPERM, "bundle %s was replaced during the rewrite", abs_bundle);
+      goto fail;
+    }
+  if (rh_read_file_at_capped (dfd, "config.json", RH_SPEC_MAX_BYTES, &check, &check_len, NULL, err) < 0)
+    {
+      rh_error_prefix (err, "bundle %s: read back", abs_bundle);
+      goto fail;
+    }
+  if (check_len != out_len || memcmp (check, out, out_len) != 0)
+    {
+      rh_error_set (err, EPERM, "%s changed during the rewrite", path);
+      goto fail;
     }
   rh_log_debug (ctx->log, "rewrote %s under policy %s", path, ctx->policy->sha256);
   return 0;
+
+fail:
+  /* Nothing half-done: config.json is put back as the client wrote it, and a .orig written by
+   * this call goes. */
+  {
+    rh_error ignored;
+    if (replaced && !from_orig)
+      replaced = rh_write_file_atomic_at (dfd, "config.json", text, len, 0600, &ignored) < 0;
+    if (wrote_orig && !replaced)
+      unlinkat (dfd, "config.json.orig", 0);
+  }
+  return -1;
 }

@@ -359,7 +359,8 @@ test_bundle_success (void **state)
   rh_error err = { 0 };
   struct stat st;
 
-  write_file (f->dir, "config.json", good_spec, 0640);
+  write_file (f->dir, "config.json", good_spec, 06777);
+  assert_int_equal (chmod (cfg, 06777), 0);
   if (rh_rewrite_bundle (f->dir, &f->ctx, &err) < 0)
     fail_msg ("%s", err.msg);
   orig = read_in (f->dir, "config.json.orig");
@@ -386,8 +387,14 @@ test_bundle_success (void **state)
   }
   assert_string_equal (json_string_value (json_object_get (json_object_get (j, "annotations"), RH_ANNOTATION_POLICY)),
                        f->pol->sha256);
+  /* Root-written files get a mode of our own, never the client's bits (setuid, world-writable). */
   assert_int_equal (stat (cfg, &st), 0);
-  assert_int_equal (st.st_mode & 07777, 0640);
+  assert_int_equal (st.st_mode & 07777, 0600);
+  {
+    _cleanup_free_ char *op = rh_xasprintf ("%s/config.json.orig", f->dir);
+    assert_int_equal (stat (op, &st), 0);
+    assert_int_equal (st.st_mode & 07777, 0600);
+  }
   ls = listing (f->dir);
   assert_string_equal (ls, "config.json config.json.orig rootfs");
 
@@ -469,6 +476,35 @@ test_bundle_failures_leave_config_untouched (void **state)
     rh_error err = { 0 };
     assert_int_equal (rh_rewrite_bundle (f->dir, &f->ctx, &err), -1);
     assert_non_null (strstr (err.msg, "config.json"));
+  }
+  /* A FIFO is refused at once, not read (which would block). */
+  {
+    rh_error err = { 0 };
+    assert_int_equal (mkfifo (cfg, 0600), 0);
+    assert_int_equal (rh_rewrite_bundle (f->dir, &f->ctx, &err), -1);
+    assert_non_null (strstr (err.msg, "not a regular file"));
+    unlink (cfg);
+  }
+  /* A bundle that others may write is refused: they could swap config.json after the check. */
+  {
+    for (int k = 0; k < 2; k++)
+      {
+        mode_t mode = k == 0 ? 0777 : 0775;
+        _cleanup_free_ char *now = NULL;
+        rh_error err = { 0 };
+        write_file (f->dir, "config.json", good_spec, 0644);
+        assert_int_equal (chmod (f->dir, mode), 0);
+        if (k == 1)
+          assert_int_equal (chown (f->dir, geteuid (), 4242), geteuid () == 0 ? 0 : -1);
+        if (k == 1 && geteuid () != 0)
+          continue;
+        assert_int_equal (rh_rewrite_bundle (f->dir, &f->ctx, &err), -1);
+        if (strstr (err.msg, "denied by policy (built-in rule: bundle writable only by its owner)") == NULL)
+          fail_msg ("%s", err.msg);
+        now = read_in (f->dir, "config.json");
+        assert_string_equal (now, good_spec);
+      }
+    assert_int_equal (chmod (f->dir, 0700), 0);
   }
 }
 
