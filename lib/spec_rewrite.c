@@ -428,6 +428,21 @@ option_is_bind (const char *opt)
   return false;
 }
 
+bool
+rh_mount_is_bind (json_t *m)
+{
+  const char *type = json_string_value (json_object_get (m, "type"));
+  json_t *o;
+  size_t i;
+
+  if (type && (strcasecmp (type, "bind") == 0 || strcasecmp (type, "rbind") == 0))
+    return true;
+  json_array_foreach (json_object_get (m, "options"), i, o)
+    if (json_is_string (o) && option_is_bind (json_string_value (o)))
+      return true;
+  return false;
+}
+
 /* Check one host path of mount idx. Returns 1 (remove the mount), 0 (keep), -1 (error). When it
  * is kept and pinned is not NULL, *pinned is the resolved path (malloc'd) that the mount must use.
  * must_exist: a bind's source; a part that does not exist is refused, since whatever is made
@@ -522,14 +537,9 @@ police_mount (const struct rh_rewrite_ctx *ctx, const struct view *v, json_t *m,
   if (opts != NULL && !json_is_null (opts) && !json_is_array (opts))
     return rh_error_set (err, EINVAL, "mounts[%zu].options: expected an array of strings", idx);
   json_array_foreach (opts, i, o)
-    {
-      if (!json_is_string (o))
-        return rh_error_set (err, EINVAL, "mounts[%zu].options[%zu]: expected a string", idx, i);
-      if (option_is_bind (json_string_value (o)))
-        bind = true;
-    }
-  if (type && (strcasecmp (type, "bind") == 0 || strcasecmp (type, "rbind") == 0))
-    bind = true;
+    if (!json_is_string (o))
+      return rh_error_set (err, EINVAL, "mounts[%zu].options[%zu]: expected a string", idx, i);
+  bind = rh_mount_is_bind (m);
   /* The gate's own mount (its per-sandbox dir, under a protected path, at the TEE dir) is left
    * for the gate modifier, which removes every mount at the TEE dir and re-adds exactly one
    * read-only copy. Without this a second pass over our own output would strip or deny it. */
@@ -1143,6 +1153,8 @@ rh_rewrite_bundle (const char *bundle, const struct rh_rewrite_ctx *ctx, rh_erro
   /* The tree is rewritten in place: the client's original is text (kept in config.json.orig),
    * and on an error the partly rewritten tree is dropped, never written. */
   if (rh_spec_rewrite (spec, &local, err) < 0)
+    return rh_error_prefix (err, "%s", path);
+  if (ctx->stage && ctx->stage (spec, ctx->stage_data, err) < 0)
     return rh_error_prefix (err, "%s", path);
   out = rh_spec_serialise (spec, len, &out_len);
   if (out == NULL)

@@ -20,6 +20,7 @@
 #define RH_SPEC_REWRITE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "error.h"
 #include "log.h"
@@ -34,11 +35,20 @@ struct rh_rewrite_ctx
   const char *bundle;           /* absolute bundle directory (for relative mount sources) */
   const char *container_id;
   const char *self_exe;         /* runsc-host's own binary (protected like runsc); may be NULL */
+  /* rh_rewrite_bundle only: called on the rewritten tree before it is written (runsc-host
+   * create stages the pinned paths here, stage.h). May be NULL. */
+  int (*stage) (json_t *spec, void *data, rh_error *err);
+  void *stage_data;
 };
 
 /* Rewrite spec in place. On error the tree may be partly modified: callers drop it and never
  * write it (rh_rewrite_bundle discards it; the client's original is kept as text). */
 int rh_spec_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);
+
+/* Does mount m (an object of "mounts") ask for a bind: type bind/rbind, or an option bind/rbind
+ * (also inside a comma-joined option such as "ro,rbind"), in any case? The one detector that the
+ * modifiers and staging use. */
+bool rh_mount_is_bind (json_t *m);
 
 /* Individual modifiers (exposed for unit tests). */
 int rh_rewrite_root (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);

@@ -27,6 +27,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "fsutil.h"
+#include "stage.h"
 #include "gate_policy.h"
 #include "log.h"
 #include "netrules.h"
@@ -177,6 +178,12 @@ print_version (const struct rh_policy *policy, const char *policy_error)
   return 0;
 }
 
+static int
+stage_spec (json_t *spec, void *data, rh_error *err)
+{
+  return rh_stage_spec (spec, data, err);
+}
+
 /* create/run/restore: rewrite config.json under the policy, then prepare what the rewritten
  * spec refers to. Nothing has been started yet; on failure nothing will be. */
 static int
@@ -193,6 +200,13 @@ prepare_bundle (const struct rh_cli *cli, const struct rh_policy *policy, const 
     .container_id = cli->id,
     .self_exe = NULL,
   };
+  _cleanup_free_ char *stage_dir = rh_xasprintf ("%s/stage", policy->state_dir);
+  struct rh_stage stage = { .dir = stage_dir, .log = log, .policy = policy, .container_id = cli->id };
+
+  /* What runsc mounts is what was checked: pinned paths are bound, by descriptor, into a tmpfs
+   * of a mount namespace that runsc and its sandbox inherit (stage.h). */
+  ctx.stage = stage_spec;
+  ctx.stage_data = &stage;
 
   /* Our own binary is protected like runsc (a workload that could rewrite it runs as root next). */
   if (n > 0 && self[0] == '/')
