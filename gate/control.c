@@ -148,6 +148,12 @@ gate_sandbox_create (struct gate_daemon *d, const char *id, struct gate_sandbox 
       return rh_error_prefix (err, "gate socket for %s", id);
     }
   gate_bucket_init (&sb->bucket, d->g->sandbox_rate, (double) d->g->sandbox_burst, gate_now ());
+  gate_share_init (&sb->share);
+  /* A sandbox removed and created again under the same id gets its old budget back, not a
+   * fresh burst (issue 17): see gate_memo in share.h. */
+  if (gate_memo_take (&d->memo, id, gate_now (), &sb->bucket, &sb->share.last_grant))
+    rh_log_info (d->log, "gate socket for %s: resuming its earlier budget (%.2f of %lld tokens)", id,
+                 sb->bucket.tokens, (long long) d->g->sandbox_burst);
   gate_cache_init (&sb->cache, (size_t) d->g->cache_entries);
   sb->next = d->sandboxes;
   d->sandboxes = sb;
@@ -200,6 +206,7 @@ gate_sandbox_remove (struct gate_daemon *d, const char *id)
       c = next;
     }
   gate_upcall_forget_sandbox (d, sb);
+  gate_memo_save (&d->memo, sb->id, &sb->bucket, sb->share.last_grant, gate_now ());
   if (sb->fd >= 0)
     {
       gate_ep_del (d, sb->fd);

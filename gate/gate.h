@@ -9,7 +9,7 @@
  *   server.c    workload connections: read, parse, decide, answer
  *   upstream.c  calls to the real TEE server, shared by identical waiting requests
  *   control.c   the control socket: create/remove a sandbox's socket, stats
- *   http.c api.c bucket.c cache.c   pure parts (unit-tested and fuzzed) */
+ *   http.c api.c bucket.c cache.c share.c   pure parts (unit-tested and fuzzed) */
 #ifndef GATE_GATE_H
 #define GATE_GATE_H
 
@@ -25,6 +25,7 @@
 #include "http.h"
 #include "log.h"
 #include "policy.h"
+#include "share.h"
 
 enum gate_kind
 {
@@ -63,6 +64,7 @@ struct gate_sandbox
   int fd;
   ino_t ino; /* of the socket file we bound, to notice it was replaced */
   struct gate_bucket bucket;
+  struct gate_share share; /* its place in the fair queue for the global budget */
   struct gate_cache cache;
   struct gate_counters stats;
   unsigned nconns;
@@ -72,6 +74,7 @@ struct gate_sandbox
 enum gate_conn_state
 {
   GC_READ = 0, /* reading a request (deadline: whole request) */
+  GC_QUEUED,   /* waiting for a share of the global budget (gate_sched; deadline: its own) */
   GC_WAIT,     /* waiting for an upstream call */
   GC_WRITE,    /* writing the answer */
   GC_LINGER,   /* answer sent, write side shut: drain what the peer still sends, then close */
@@ -94,6 +97,8 @@ struct gate_conn
   double deadline;         /* monotonic seconds; 0 = none */
   size_t drained;
   struct gate_upcall *upcall; /* GC_WAIT */
+  struct gate_share_waiter waiter; /* GC_QUEUED: its place in the queue */
+  struct gate_api_call queued;     /* GC_QUEUED: the call to make once granted */
   struct gate_conn *wait_next;
   struct gate_conn *prev, *next;
 };
@@ -124,7 +129,8 @@ struct gate_daemon
   int lock_fd;    /* flock on <control_socket>.lock: one daemon per control socket */
   int reserve_fd; /* spare fd, given up to shed a connection when we run out of fds */
   struct gate_ev ctl_ev;
-  struct gate_bucket global;
+  struct gate_sched sched; /* the global bucket and the requests waiting for it */
+  struct gate_memo memo;   /* buckets of removed sandboxes, until they would have refilled */
   struct gate_sandbox *sandboxes;
   struct gate_conn *conns;
   struct gate_upcall *upcalls;
@@ -160,6 +166,8 @@ void gate_conn_reply_text (struct gate_daemon *d, struct gate_conn *c, int statu
 void gate_conn_send (struct gate_daemon *d, struct gate_conn *c, char *buf, size_t len, bool close_after);
 void gate_conn_sweep (struct gate_daemon *d, double now);
 struct gate_conn *gate_conn_new (struct gate_daemon *d, int fd, enum gate_kind kind, struct gate_sandbox *sb);
+/* Grant queued requests their share of the global budget, and refuse those whose wait is over. */
+void gate_sched_run (struct gate_daemon *d, double now);
 void gate_counters_add (struct gate_daemon *d, struct gate_sandbox *sb, size_t field_offset);
 #define GATE_COUNT(d, sb, field) gate_counters_add ((d), (sb), offsetof (struct gate_counters, field))
 

@@ -196,6 +196,239 @@ gate_http_reader_free (struct gate_http_reader *r)
   r->body_len = r->body_cap = 0;
 }
 
+/* ---- strict framing (requests) ----
+ *
+ * libhttp-parser as Debian builds it (without HTTP_PARSER_STRICT) is lenient where RFC 9112 is
+ * not: it takes "Content-Length : 5" (a space before the colon, which 5.1 says must be a 400),
+ * obsolete line folding (5.2), lines ending in a bare LF (2.2), extra spaces in the request
+ * line, and any two bytes where CRLF must follow chunk data. Each leniency is a place where two
+ * HTTP implementations can disagree about where a header or a message ends. So every request
+ * byte is checked here first, by this small state machine, before the parser sees it; the
+ * parser still does the rest (methods, versions, lengths, Transfer-Encoding). */
+
+static bool
+is_tchar (unsigned char c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+         || (c != '\0' && strchr ("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* A field-value (or chunk-ext) byte: VCHAR, SP, HTAB or obs-text (RFC 9110 5.5). */
+static bool
+is_value_byte (unsigned char c)
+{
+  return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+/* One byte (not CR or LF) of the request line or of a header or trailer field line. */
+static int
+scan_line_byte (struct gate_http_reader *r, unsigned char c)
+{
+  struct gate_http_scan *s = &r->scan;
+
+  if (s->phase == GATE_SCAN_HEAD && s->line == 0)
+    {
+      /* request-line = method SP request-target SP HTTP-version: exactly two single spaces. */
+      if (c == ' ')
+        {
+          if (s->col == 0 || s->prev_sp || ++s->spaces > 2)
+            return fail (r, 400, "malformed request line (method, target and version are separated by "
+                                 "single spaces)");
+          s->prev_sp = true;
+        }
+      else if (c < 0x21 || c == 0x7f)
+        return fail (r, 400, "control character or tab in the request line");
+      else
+        s->prev_sp = false;
+      s->col++;
+      return 0;
+    }
+  if (s->col == 0)
+    {
+      if (c == ' ' || c == '\t')
+        return fail (r, 400, "obsolete line folding (a header line that starts with whitespace) is not accepted");
+      s->in_name = true;
+    }
+  s->col++;
+  if (!s->in_name)
+    return is_value_byte (c) ? 0 : fail (r, 400, "control character in a header field value");
+  if (c == ':')
+    {
+      if (s->col == 1)
+        return fail (r, 400, "header field with an empty name");
+      s->in_name = false;
+      return 0;
+    }
+  if (c == ' ' || c == '\t')
+    return fail (r, 400, "whitespace between a header field name and its colon");
+  if (!is_tchar (c))
+    return fail (r, 400, "invalid character in a header field name");
+  return 0;
+}
+
+#define SCAN_REFUSED ((size_t) -1)
+
+/* A line of the header or trailer section ended (CRLF at data[i]). Returns how far the parser
+ * may read when the section ended here, 0 when it goes on, SCAN_REFUSED on a refusal. */
+static size_t
+scan_line_end (struct gate_http_reader *r, size_t i)
+{
+  struct gate_http_scan *s = &r->scan;
+
+  if (s->col == 0)
+    {
+      if (s->phase == GATE_SCAN_HEAD && s->line == 0)
+        return 0; /* an empty line before the request line may be ignored (RFC 9112 2.2) */
+      s->phase = s->phase == GATE_SCAN_HEAD ? GATE_SCAN_BODY_WAIT : GATE_SCAN_DONE;
+      return i + 1;
+    }
+  if (s->phase == GATE_SCAN_HEAD && s->line == 0 && (s->spaces != 2 || s->prev_sp))
+    {
+      fail (r, 400, "malformed request line (want METHOD SP TARGET SP HTTP-VERSION)");
+      return SCAN_REFUSED;
+    }
+  if (s->in_name)
+    {
+      fail (r, 400, "header line without a colon");
+      return SCAN_REFUSED;
+    }
+  s->line++;
+  s->col = 0;
+  return 0;
+}
+
+static int
+hex_value (unsigned char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/* Check the framing of request bytes about to go to libhttp-parser. Returns how many of them
+ * the parser may have now (when the header section ends inside data, only up to its end: the
+ * body's framing is judged once the parser has decided whether it is chunked), or SCAN_REFUSED
+ * with r->status set. */
+static size_t
+strict_scan (struct gate_http_reader *r, const char *data, size_t len)
+{
+  struct gate_http_scan *s = &r->scan;
+
+  if (s->phase == GATE_SCAN_BODY_WAIT)
+    {
+      if (!r->headers_done)
+        {
+          /* Our scan saw the header section end and the parser did not: never guess. */
+          fail (r, 400, "malformed HTTP header section");
+          return SCAN_REFUSED;
+        }
+      s->phase = (r->parser.flags & F_CHUNKED) ? GATE_SCAN_CHUNK_SIZE : GATE_SCAN_DONE;
+    }
+  for (size_t i = 0; i < len && s->phase != GATE_SCAN_DONE; i++)
+    {
+      unsigned char c = (unsigned char) data[i];
+      int v;
+
+      switch (s->phase)
+        {
+        case GATE_SCAN_HEAD:
+        case GATE_SCAN_TRAILER:
+          if (s->cr)
+            {
+              size_t end;
+              s->cr = false;
+              if (c != '\n')
+                {
+                  fail (r, 400, "bare CR in the header section (lines end in CRLF)");
+                  return SCAN_REFUSED;
+                }
+              end = scan_line_end (r, i);
+              if (end != 0)
+                return end;
+            }
+          else if (c == '\r')
+            s->cr = true;
+          else if (c == '\n')
+            {
+              fail (r, 400, "a line ends in a bare LF (HTTP/1.1 lines end in CRLF)");
+              return SCAN_REFUSED;
+            }
+          else if (scan_line_byte (r, c) != 0)
+            return SCAN_REFUSED;
+          break;
+        case GATE_SCAN_CHUNK_SIZE:
+          v = hex_value (c);
+          if (v >= 0 && s->hex_digits < 16)
+            {
+              s->hex_digits++;
+              s->chunk_left = s->chunk_left * 16 + (uint64_t) v;
+            }
+          else if (s->hex_digits > 0 && (c == ';' || c == '\r'))
+            s->phase = c == ';' ? GATE_SCAN_CHUNK_EXT : GATE_SCAN_CHUNK_LF;
+          else
+            {
+              fail (r, 400, "invalid chunk size");
+              return SCAN_REFUSED;
+            }
+          break;
+        case GATE_SCAN_CHUNK_EXT:
+          if (c == '\r')
+            s->phase = GATE_SCAN_CHUNK_LF;
+          else if (!is_value_byte (c))
+            {
+              fail (r, 400, "control character in a chunk extension");
+              return SCAN_REFUSED;
+            }
+          break;
+        case GATE_SCAN_CHUNK_LF:
+          if (c != '\n')
+            {
+              fail (r, 400, "a chunk size line does not end in CRLF");
+              return SCAN_REFUSED;
+            }
+          s->hex_digits = 0;
+          if (s->chunk_left == 0)
+            {
+              /* The last chunk: trailer fields follow, under the header rules. */
+              s->phase = GATE_SCAN_TRAILER;
+              s->line = 1;
+              s->col = 0;
+            }
+          else
+            s->phase = GATE_SCAN_CHUNK_DATA;
+          break;
+        case GATE_SCAN_CHUNK_DATA:
+          {
+            size_t n = len - i;
+            if ((uint64_t) n > s->chunk_left)
+              n = (size_t) s->chunk_left;
+            s->chunk_left -= n;
+            i += n - 1;
+            if (s->chunk_left == 0)
+              s->phase = GATE_SCAN_DATA_CR;
+          }
+          break;
+        case GATE_SCAN_DATA_CR:
+        case GATE_SCAN_DATA_LF:
+          if (c != (s->phase == GATE_SCAN_DATA_CR ? '\r' : '\n'))
+            {
+              fail (r, 400, "chunk data not followed by CRLF");
+              return SCAN_REFUSED;
+            }
+          s->phase = s->phase == GATE_SCAN_DATA_CR ? GATE_SCAN_DATA_LF : GATE_SCAN_CHUNK_SIZE;
+          break;
+        case GATE_SCAN_BODY_WAIT:
+        case GATE_SCAN_DONE:
+          break;
+        }
+    }
+  return len;
+}
+
 static enum gate_http_state
 failed (struct gate_http_reader *r, int status, const char *reason)
 {
@@ -260,6 +493,12 @@ gate_http_reader_feed (struct gate_http_reader *r, const char *data, size_t len)
                                           : "request header section too large");
           if (chunk > r->limits.max_header_bytes - r->header_bytes)
             chunk = r->limits.max_header_bytes - r->header_bytes;
+        }
+      if (!r->is_response)
+        {
+          chunk = strict_scan (r, data, chunk);
+          if (chunk == SCAN_REFUSED)
+            return GATE_HTTP_FAILED;
         }
       n = http_parser_execute (&r->parser, &settings, data, chunk);
       if (!headers_were_done)

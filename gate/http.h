@@ -14,6 +14,7 @@
 #include <http_parser.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define GATE_HTTP_MAX_URL 1024
 #define GATE_HTTP_MAX_HEADERS 64
@@ -49,9 +50,41 @@ struct gate_http_request
   bool trailing_bytes; /* bytes followed the request (pipelining): answer, then close */
 };
 
+/* The request side's own framing check, run on the raw bytes before libhttp-parser sees them
+ * (http.c, strict_scan): the library, built without HTTP_PARSER_STRICT, accepts a space before
+ * a header's colon, obsolete line folding, bare-LF line ends, and any two bytes after chunk
+ * data. RFC 9112 says a server must answer those with 400 (or may, and a gate should). */
+enum gate_http_scan_phase
+{
+  GATE_SCAN_HEAD = 0,   /* request line and header fields */
+  GATE_SCAN_BODY_WAIT,  /* header section ended: chunked or not? */
+  GATE_SCAN_CHUNK_SIZE, /* hex digits */
+  GATE_SCAN_CHUNK_EXT,  /* after ';' up to CR */
+  GATE_SCAN_CHUNK_LF,   /* CR seen after the size line */
+  GATE_SCAN_CHUNK_DATA,
+  GATE_SCAN_DATA_CR,
+  GATE_SCAN_DATA_LF,
+  GATE_SCAN_TRAILER,    /* trailer fields after the last chunk: header rules */
+  GATE_SCAN_DONE,       /* the message's framing is checked: pass the rest through */
+};
+
+struct gate_http_scan
+{
+  enum gate_http_scan_phase phase;
+  bool cr;              /* the previous byte was CR */
+  unsigned line;        /* lines ended in this header block (0: the request line) */
+  size_t col;           /* bytes in the current line */
+  bool in_name;         /* header line: still in the field name */
+  unsigned spaces;      /* request line: SPs seen */
+  bool prev_sp;         /* request line: the previous byte was SP */
+  unsigned hex_digits;
+  uint64_t chunk_left;
+};
+
 struct gate_http_reader
 {
   http_parser parser;
+  struct gate_http_scan scan;
   struct gate_http_limits limits;
   bool is_response;
 

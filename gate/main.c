@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,7 +231,8 @@ setup (struct gate_daemon *d, struct options *o, int *sigfd, struct gate_ev *sig
   d->upstream_limits.max_header_bytes = 64 * 1024;
   d->upstream_limits.max_body_bytes = (size_t) g->max_response_bytes;
   d->started = gate_now ();
-  gate_bucket_init (&d->global, g->global_rate, (double) g->global_burst, d->started);
+  gate_sched_init (&d->sched, g->global_rate, (double) g->global_burst, (double) g->global_wait_ms / 1000.0,
+                   d->started);
 
   d->epfd = epoll_create1 (EPOLL_CLOEXEC);
   if (d->epfd < 0)
@@ -304,7 +306,14 @@ run (struct gate_daemon *d, struct rh_logger *lg, const char *log_path, bool deb
   while (!stop)
     {
       int timeout = (d->conns || d->upcalls) ? (int) (SWEEP_INTERVAL * 1000) : -1;
-      int n = epoll_wait (d->epfd, events, 64, timeout);
+      double queue_wait = gate_sched_timeout (&d->sched, gate_now ());
+      int n;
+
+      /* A queued request is granted when the global bucket's next token accrues, not at the
+       * next sweep. */
+      if (queue_wait >= 0 && (timeout < 0 || queue_wait * 1000 < timeout))
+        timeout = (int) ceil (queue_wait * 1000);
+      n = epoll_wait (d->epfd, events, 64, timeout);
       double now;
 
       if (n < 0 && errno != EINTR)
@@ -319,6 +328,7 @@ run (struct gate_daemon *d, struct rh_logger *lg, const char *log_path, bool deb
         if (!((struct gate_ev *) events[i].data.ptr)->dead)
           dispatch (d, &events[i], sigfd, &stop, &reopen);
       now = gate_now ();
+      gate_sched_run (d, now);
       if (now >= next_sweep)
         {
           gate_conn_sweep (d, now);
@@ -417,6 +427,7 @@ main (int argc, char **argv)
     gate_upcall_forget_sandbox (&d, d.upcalls->sb);
   gate_reap (&d);
   gate_sandboxes_close (&d);
+  gate_memo_free (&d.memo);
   unlink (d.g->control_socket);
   close (d.ctl_fd);
   close (d.lock_fd);

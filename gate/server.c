@@ -65,9 +65,23 @@ gate_conn_new (struct gate_daemon *d, int fd, enum gate_kind kind, struct gate_s
   return c;
 }
 
+/* A queued request leaves the queue without a grant: its sandbox token goes back (the service
+ * never saw it). */
+static void
+unqueue (struct gate_daemon *d, struct gate_conn *c)
+{
+  if (c->state != GC_QUEUED)
+    return;
+  gate_sched_cancel (&d->sched, &c->waiter);
+  gate_bucket_refund (&c->sb->bucket);
+  gate_api_call_free (&c->queued);
+  c->state = GC_WAIT;
+}
+
 void
 gate_conn_close (struct gate_daemon *d, struct gate_conn *c)
 {
+  unqueue (d, c);
   if (c->upcall)
     gate_upcall_remove_waiter (c->upcall, c);
   gate_ep_del (d, c->fd);
@@ -89,6 +103,7 @@ gate_conn_close (struct gate_daemon *d, struct gate_conn *c)
 void
 gate_conn_free (struct gate_conn *c)
 {
+  gate_api_call_free (&c->queued);
   gate_http_reader_free (&c->reader);
   free (c->in);
   free (c->out);
@@ -231,7 +246,7 @@ wait_upstream (struct gate_daemon *d, struct gate_conn *c)
 }
 
 static void
-refuse_rate (struct gate_daemon *d, struct gate_conn *c, double sb_wait, double global_wait)
+refuse_rate (struct gate_daemon *d, struct gate_conn *c, double sb_wait, double global_wait, bool waited)
 {
   double wait = sb_wait > global_wait ? sb_wait : global_wait;
   int secs = (int) ceil (wait);
@@ -245,6 +260,11 @@ refuse_rate (struct gate_daemon *d, struct gate_conn *c, double sb_wait, double 
     reason = rh_xasprintf ("rate limited: this sandbox's attestation budget is spent (gate.sandbox_rate %g/s, "
                            "gate.sandbox_burst %lld); retry after %d s",
                            d->g->sandbox_rate, (long long) d->g->sandbox_burst, secs);
+  else if (waited)
+    reason = rh_xasprintf ("rate limited: the VM's attestation budget is spent (gate.global_rate %g/s, "
+                           "gate.global_burst %lld) and no fair share of it came within gate.global_wait_ms "
+                           "(%lld ms); retry after %d s",
+                           d->g->global_rate, (long long) d->g->global_burst, (long long) d->g->global_wait_ms, secs);
   else
     reason = rh_xasprintf ("rate limited: the VM's attestation budget is spent (gate.global_rate %g/s, "
                            "gate.global_burst %lld); retry after %d s",
@@ -263,7 +283,7 @@ handle_request (struct gate_daemon *d, struct gate_conn *c)
   struct gate_api_refusal ref;
   const struct gate_cache_entry *hit;
   struct gate_upcall *u;
-  double now, sb_wait, global_wait;
+  double now, retry;
 
   GATE_COUNT (d, sb, requests);
   if (gate_http_reader_take (&c->reader, &req) != GATE_HTTP_COMPLETE)
@@ -305,12 +325,27 @@ handle_request (struct gate_daemon *d, struct gate_conn *c)
           goto out;
         }
     }
-  sb_wait = gate_bucket_wait (&sb->bucket, now);
-  global_wait = gate_bucket_wait (&d->global, now);
-  if (!gate_bucket_take2 (&sb->bucket, &d->global, now, &(double) { 0 }))
+  switch (gate_sched_admit (&d->sched, &sb->share, &sb->bucket, now, &c->waiter, &retry))
     {
-      refuse_rate (d, c, sb_wait, global_wait);
+    case GATE_ADMIT_SANDBOX_LIMITED:
+      refuse_rate (d, c, retry, 0, false);
       goto out;
+    case GATE_ADMIT_GLOBAL_LIMITED:
+      refuse_rate (d, c, 0, retry, false);
+      goto out;
+    case GATE_ADMIT_QUEUED:
+      /* Wait for a fair share of the global budget (gate_sched_run grants it, or refuses once
+       * gate.global_wait_ms has passed). Like GC_WAIT: no events but the client's hang-up. */
+      rh_log_debug (d->log, "sandbox %s: waiting for a share of the global budget (%u waiting)", sb->id,
+                    d->sched.nwaiting);
+      c->queued = call;
+      memset (&call, 0, sizeof call);
+      c->state = GC_QUEUED;
+      c->deadline = 0;
+      gate_ep_set (d, c->fd, 0, c, false);
+      goto out;
+    case GATE_ADMIT_GRANTED:
+      break;
     }
   rh_log_debug (d->log, "sandbox %s: upstream %s %s (audience %s, token_type %s)", sb->id, call.method, call.path,
                 call.audience ? call.audience : "-", call.token_type ? call.token_type : "-");
@@ -447,6 +482,7 @@ gate_conn_event (struct gate_daemon *d, struct gate_conn *c, uint32_t events)
     case GC_LINGER:
       linger_readable (d, c);
       return;
+    case GC_QUEUED:
     case GC_WAIT:
       if (events & EPOLLHUP)
         gate_conn_close (d, c); /* the client is gone; the upstream call carries on */
@@ -479,5 +515,58 @@ gate_conn_sweep (struct gate_daemon *d, double now)
             gate_conn_close (d, c);
         }
       c = next;
+    }
+}
+
+static struct gate_conn *
+conn_of_waiter (struct gate_share_waiter *w)
+{
+  return (struct gate_conn *) (void *) ((char *) w - offsetof (struct gate_conn, waiter));
+}
+
+void
+gate_sched_run (struct gate_daemon *d, double now)
+{
+  struct gate_share_waiter *w;
+
+  while ((w = gate_sched_next (&d->sched, now)) != NULL)
+    {
+      struct gate_conn *c = conn_of_waiter (w);
+      struct gate_sandbox *sb = c->sb;
+      struct gate_api_call call = c->queued;
+      const struct gate_cache_entry *hit = NULL;
+      struct gate_upcall *u = NULL;
+
+      memset (&c->queued, 0, sizeof c->queued);
+      wait_upstream (d, c);
+      /* While it waited, an identical request of the same sandbox may have been answered, or be
+       * on its way: share that, and give both tokens back (the next waiter gets the global one). */
+      if (call.cacheable && ((hit = gate_cache_get (&sb->cache, call.cache_key, now)) != NULL
+                             || (u = gate_upcall_find (d, sb, call.cache_key)) != NULL))
+        {
+          gate_bucket_refund (&sb->bucket);
+          gate_bucket_refund (&d->sched.global);
+          GATE_COUNT (d, sb, cache_hits);
+          if (hit)
+            gate_conn_reply (d, c, 200, hit->content_type, NULL, hit->body, hit->body_len);
+          else
+            gate_upcall_add_waiter (u, c);
+        }
+      else
+        {
+          rh_log_debug (d->log, "sandbox %s: upstream %s %s after waiting for its share", sb->id, call.method,
+                        call.path);
+          gate_upcall_start (d, sb, &call, c);
+        }
+      gate_api_call_free (&call);
+    }
+  while ((w = gate_sched_expired (&d->sched, now)) != NULL)
+    {
+      struct gate_conn *c = conn_of_waiter (w);
+
+      gate_bucket_refund (&c->sb->bucket);
+      gate_api_call_free (&c->queued);
+      c->state = GC_WAIT;
+      refuse_rate (d, c, 0, gate_sched_retry_hint (&d->sched, now), true);
     }
 }

@@ -205,7 +205,7 @@ gate_upcall_start (struct gate_daemon *d, struct gate_sandbox *sb, const struct 
       _cleanup_free_ char *reason = rh_xasprintf ("attestation service unavailable (gate.upstream %s: %s)",
                                                   d->g->upstream, strerror (errno));
       gate_bucket_refund (&sb->bucket);
-      gate_bucket_refund (&d->global);
+      gate_bucket_refund (&d->sched.global);
       fail (d, u, 503, reason);
       return;
     }

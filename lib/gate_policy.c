@@ -44,6 +44,7 @@ set_defaults (struct rh_gate_policy *g, const char *state_dir)
   g->sandbox_burst = 5;
   g->global_rate = 1.0;
   g->global_burst = 10;
+  g->global_wait_ms = 10000;
   g->allowed_audiences = rh_xmalloc0 (sizeof (char *));
   rh_strv_push (&g->allowed_audiences, "*");
   g->allowed_token_types = rh_xmalloc0 (sizeof (char *));
@@ -108,7 +109,7 @@ rh_gate_policy_parse (json_t *section, struct rh_policy *p, rh_error *err)
 {
   static const char *const keys[] = {
     "enabled", "upstream", "socket_dir", "control_socket", "binary", "log_file", "sandbox_rate",
-    "sandbox_burst", "global_rate", "global_burst", "allowed_audiences", "allowed_token_types",
+    "sandbox_burst", "global_rate", "global_burst", "global_wait_ms", "allowed_audiences", "allowed_token_types",
     "max_header_bytes", "max_body_bytes", "max_response_bytes", "client_timeout_ms", "upstream_timeout_ms",
     "cache_fraction", "cache_entries", "max_connections", "max_connections_per_sandbox", "allowed_bind_sources",
     "comment", NULL,
@@ -124,6 +125,7 @@ rh_gate_policy_parse (json_t *section, struct rh_policy *p, rh_error *err)
     { "max_header_bytes", offsetof (struct rh_gate_policy, max_header_bytes), 256, 1 << 20 },
     { "max_body_bytes", offsetof (struct rh_gate_policy, max_body_bytes), 256, 16 << 20 },
     { "max_response_bytes", offsetof (struct rh_gate_policy, max_response_bytes), 4096, 64 << 20 },
+    { "global_wait_ms", offsetof (struct rh_gate_policy, global_wait_ms), 0, 600000 },
     { "client_timeout_ms", offsetof (struct rh_gate_policy, client_timeout_ms), 50, 600000 },
     { "upstream_timeout_ms", offsetof (struct rh_gate_policy, upstream_timeout_ms), 50, 600000 },
     { "cache_entries", offsetof (struct rh_gate_policy, cache_entries), 1, 4096 },

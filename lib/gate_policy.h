@@ -10,7 +10,7 @@
  *     "binary": "/usr/libexec/runsc-host/runsc-host-gate",    started on demand
  *     "log_file": "<state_dir>/gate.log",
  *     "sandbox_rate": 0.2, "sandbox_burst": 5,                upstream calls per second / burst
- *     "global_rate": 1.0, "global_burst": 10,
+ *     "global_rate": 1.0, "global_burst": 10, "global_wait_ms": 10000,  fair share: see share.h
  *     "allowed_audiences": ["*"], "allowed_token_types": ["OIDC", "PKI"],
  *     "max_header_bytes": 8192, "max_body_bytes": 16384, "max_response_bytes": 4194304,
  *     "client_timeout_ms": 5000, "upstream_timeout_ms": 30000,
@@ -58,6 +58,7 @@ struct rh_gate_policy
   int64_t sandbox_burst;
   double global_rate;   /* upstream calls per second, all sandboxes together */
   int64_t global_burst;
+  int64_t global_wait_ms; /* how long a request may wait for its fair share of the global budget */
   char **allowed_audiences;   /* "*" allows any */
   char **allowed_token_types; /* "*" allows any */
   int64_t max_header_bytes;

@@ -4,7 +4,8 @@
  * is exercised the way a socket delivers it. A parsed request goes on through the API
  * classifier; a parsed response through the JWT exp reader. Invariants: every refusal has a
  * status and a reason; accepted requests have an origin-form path and a body within the cap;
- * what we would forward upstream is JSON that parses again. */
+ * what we would forward upstream is JSON that parses again; an accepted request's header section
+ * is strictly framed (CRLF lines, no folding, no space before a colon). */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,8 +20,42 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
 static const struct gate_http_limits limits = { .max_header_bytes = 2048, .max_body_bytes = 1024 };
 
+/* An accepted request's header section, judged again by a second, deliberately naive reading
+ * of RFC 9112: every line ends in CRLF, no line is folded, no field name has whitespace before
+ * its colon. (issue 17: libhttp-parser alone accepts all three.) */
 static void
-check_request (struct gate_http_reader *r, enum gate_http_state st)
+check_strict_head (const uint8_t *data, size_t size)
+{
+  size_t start = 0, end, line_start;
+
+  while (start + 1 < size && data[start] == '\r' && data[start + 1] == '\n')
+    start += 2;
+  for (end = start; end + 3 < size; end++)
+    if (memcmp (data + end, "\r\n\r\n", 4) == 0)
+      break;
+  if (end + 3 >= size)
+    abort (); /* accepted without a CRLF CRLF ending its header section */
+  line_start = start;
+  for (size_t i = start; i < end + 2; i++)
+    {
+      if (data[i] == '\n' && (i == 0 || data[i - 1] != '\r'))
+        abort ();
+      if (data[i] == '\r' && data[i + 1] != '\n')
+        abort ();
+      if (data[i] == '\n')
+        {
+          if (data[i + 1] == ' ' || data[i + 1] == '\t')
+            abort ();
+          line_start = i + 1;
+        }
+      else if (line_start > start && (data[i] == ' ' || data[i] == '\t')
+               && memchr (data + line_start, ':', i - line_start) == NULL)
+        abort ();
+    }
+}
+
+static void
+check_request (struct gate_http_reader *r, enum gate_http_state st, const uint8_t *data, size_t size)
 {
   struct gate_http_request req;
   struct gate_api_call call;
@@ -41,6 +76,7 @@ check_request (struct gate_http_reader *r, enum gate_http_state st)
     return;
   if (req.path[0] != '/' || req.body_len > limits.max_body_bytes || strchr (req.path, '?'))
     abort ();
+  check_strict_head (data, size);
   if (gate_api_classify (&g, &req, &call, &ref) < 0)
     {
       if (ref.reason[0] == '\0' || (ref.status != 400 && ref.status != 403 && ref.status != 404 && ref.status != 405))
@@ -108,7 +144,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (response)
     check_response (&r, st);
   else
-    check_request (&r, st);
+    check_request (&r, st, data, size);
   gate_http_reader_free (&r);
   return 0;
 }

@@ -3,11 +3,14 @@
  * gVisor, where neither busybox nc nor wget can speak to a Unix socket.
  *
  *   gate-client [-n COUNT] [-k] [-a AUDIENCE] [-t TYPE] [-N] [-X METHOD] [-p PATH] [-d BODY]
- *               [-v] [-T] SOCKET
+ *               [-v] [-T] [--duration S] [--gap MS] [--gap429 MS] SOCKET
  *   gate-client --raw [--slow MS] SOCKET        (request bytes from stdin, answer to stdout)
  *
  * Prints one "status CODE COUNT" line per status seen, "errors N" for failed exchanges, and with
- * -T the elapsed time, requests per second and latency percentiles. -a builds a POST /v1/token
+ * -T the elapsed time, requests per second and latency percentiles, and "max_ms_200 X" (the
+ * slowest 200 answer) when any. --duration stops after S seconds (-n is then a maximum), --gap
+ * sleeps MS after every answer, --gap429 after every 429 (a flooder that does not spin the CPU
+ * on refusals, but always has a request in when its budget allows). -a builds a POST /v1/token
  * body; -N adds a fresh nonce to every request (never cacheable). Exit status 1 when any
  * exchange failed at the socket level. Test tool only. */
 #define _GNU_SOURCE
@@ -166,7 +169,9 @@ main (int argc, char **argv)
 {
   const char *method = NULL, *path = "/v1/token", *body = NULL, *aud = NULL, *ttype = "OIDC", *sock = NULL;
   long count = 1;
-  int keep = 0, verbose = 0, timing = 0, nonce = 0, raw = 0, slow = 0;
+  int keep = 0, verbose = 0, timing = 0, nonce = 0, raw = 0, slow = 0, gap = 0, gap429 = 0;
+  double duration = 0, max200 = 0;
+  long done = 0;
   long statuses[600] = { 0 };
   long errors = 0;
   char retry_after[64] = "";
@@ -188,6 +193,9 @@ main (int argc, char **argv)
       else if (!strcmp (a, "-T")) timing = 1;
       else if (!strcmp (a, "--raw")) raw = 1;
       else if (!strcmp (a, "--slow") && i + 1 < argc) slow = atoi (argv[++i]);
+      else if (!strcmp (a, "--duration") && i + 1 < argc) duration = atof (argv[++i]);
+      else if (!strcmp (a, "--gap") && i + 1 < argc) gap = atoi (argv[++i]);
+      else if (!strcmp (a, "--gap429") && i + 1 < argc) gap429 = atoi (argv[++i]);
       else if (a[0] != '-' && !sock) sock = a;
       else
         {
@@ -206,7 +214,7 @@ main (int argc, char **argv)
   if (!method)
     method = (body || aud) ? "POST" : "GET";
   t0 = now ();
-  for (long i = 0; i < count; i++)
+  for (long i = 0; i < count && !(duration > 0 && now () - t0 >= duration); i++)
     {
       char b[4096], req[8192];
       const char *bd = body;
@@ -215,6 +223,7 @@ main (int argc, char **argv)
       int st, closed, n;
       double s = now ();
 
+      done = i + 1;
       if (aud)
         {
           if (nonce)
@@ -246,6 +255,8 @@ main (int argc, char **argv)
       lat[i] = now () - s;
       if (st >= 0 && st < 600)
         statuses[st]++;
+      if (st == 200 && lat[i] > max200)
+        max200 = lat[i];
       /* -v: the body of the first answer with each status. */
       if (verbose && st >= 0 && st < 600 && statuses[st] == 1)
         {
@@ -259,6 +270,10 @@ main (int argc, char **argv)
           close (fd);
           fd = -1;
         }
+      if (st == 429 && gap429 > 0)
+        usleep ((useconds_t) gap429 * 1000);
+      else if (gap > 0)
+        usleep ((useconds_t) gap * 1000);
     }
   for (int s = 0; s < 600; s++)
     if (statuses[s])
@@ -269,9 +284,13 @@ main (int argc, char **argv)
   if (timing)
     {
       double el = now () - t0;
-      qsort (lat, (size_t) count, sizeof *lat, cmp_double);
-      printf ("elapsed_s %.3f\nreq_per_s %.0f\np50_us %.0f\np99_us %.0f\n", el, count / el, lat[count / 2] * 1e6,
-              lat[(count * 99) / 100 < count ? (count * 99) / 100 : count - 1] * 1e6);
+      if (statuses[200])
+        printf ("max_ms_200 %.0f\n", max200 * 1e3);
+      if (done < 1)
+        done = 1;
+      qsort (lat, (size_t) done, sizeof *lat, cmp_double);
+      printf ("elapsed_s %.3f\nreq_per_s %.0f\np50_us %.0f\np99_us %.0f\n", el, done / el, lat[done / 2] * 1e6,
+              lat[(done * 99) / 100 < done ? (done * 99) / 100 : done - 1] * 1e6);
     }
   return errors ? 1 : 0;
 }

@@ -16,6 +16,10 @@
 #                          GATE_SOCKET_DIR.
 #   gate_daemon_stop       Stop the gate daemon the wrapper started (found through its control
 #                          socket), if any. Pushed by gate_standin_start.
+#   gate_control OP [ID]   One control request ({"op":OP[,"id":ID]}); prints the JSON answer.
+#                          create/remove are exactly what runsc-host create/delete send.
+#   gate_daemon_restart    Stop the daemon and start it again under the current RH_POLICY
+#                          (a policy change needs a restart); waits for its control socket.
 #   gate_exec [--user U] ID CMD...  Run CMD inside container ID (ctr task exec, fresh exec id).
 #   GATE_SOCK              The socket path inside containers.
 
@@ -102,6 +106,25 @@ gate_daemon_stop ()
   done
   kill -KILL "$pid" 2>/dev/null
   return 0
+}
+
+gate_control ()
+{
+  local req
+  req=$(jq -cn --arg op "$1" --arg id "${2:-}" 'if $id == "" then {op: $op} else {op: $op, id: $id} end')
+  printf '%s\n' "$req" | timeout 5 socat -t5 - "UNIX-CONNECT:$GATE_CONTROL"
+}
+
+gate_daemon_restart ()
+{
+  local i
+  gate_daemon_stop
+  setsid "$RH_GATE" --config "$RH_POLICY" </dev/null >"$RH_TMP/gate-daemon.out" 2>&1 3>&- &
+  for ((i = 0; i < 100; i++)); do
+    gate_daemon_pid >/dev/null && return 0
+    sleep 0.05
+  done
+  rh_die "gate daemon did not start: $(cat "$RH_TMP/gate-daemon.out")"
 }
 
 gate_exec ()

@@ -1,6 +1,8 @@
 /* [gate] The request parser a hostile workload talks to (gate/http.c): whole requests in any
  * chunking, and every refusal with its status: malformed (400), too large (413/431/414), wrong
- * method (405), wrong version (505), smuggling shapes (CL+TE, double CL), upgrades. Plus the
+ * method (405), wrong version (505), smuggling shapes (CL+TE, double CL), upgrades, and the
+ * leniencies libhttp-parser has and RFC 9112 does not (space before the colon, obs-fold, bare
+ * LF, loose chunk framing). Plus the
  * upstream response side (502 on anything malformed). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -174,6 +176,60 @@ test_smuggling_shapes (void **state)
   expect ("CONNECT evil:443 HTTP/1.1\r\nHost: x\r\n\r\n", 400);
 }
 
+/* Issue 17: what libhttp-parser lets through on its own and RFC 9112 does not. Each one is a
+ * place where two HTTP readers can disagree about where a header or a message ends. */
+static void
+test_strict_framing (void **state)
+{
+  /* A space (or tab) before the colon: RFC 9112 5.1 says a server MUST answer 400. */
+  expect ("POST /v1/token HTTP/1.1\r\nHost: x\r\nContent-Length : 5\r\n\r\nhello", 400);
+  expect ("GET /v1/token HTTP/1.1\r\nHost : x\r\n\r\n", 400);
+  expect ("GET /v1/token HTTP/1.1\r\nHost\t: x\r\n\r\n", 400);
+  expect ("GET /v1/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n", 400);
+  /* Obsolete line folding, after any header and right after the request line. */
+  expect ("GET /v1/token HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n", 400);
+  expect ("GET /v1/token HTTP/1.1\r\nHost: x\r\nX-A: a\r\n\tb\r\n\r\n", 400);
+  expect ("GET /v1/token HTTP/1.1\r\n Host: x\r\n\r\n", 400);
+  expect ("POST /v1/token HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n 0\r\n\r\nx", 400);
+  /* Bare LF line ends: in the request line, a header, the end of the section, all of them. */
+  expect ("GET /v1/token HTTP/1.1\nHost: x\r\n\r\n", 400);
+  expect ("GET /v1/token HTTP/1.1\r\nHost: x\n\r\n", 400);
+  expect ("GET /v1/token HTTP/1.1\r\nHost: x\r\n\n", 400);
+  expect ("GET /v1/token HTTP/1.1\nHost: x\n\n", 400);
+  expect ("\nGET /v1/token HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+  /* A bare CR. */
+  expect ("GET /v1/token HTTP/1.1\r\nHost: x\rX: y\r\n\r\n", 400);
+  /* The request line: single spaces, no tabs. */
+  expect ("GET  /v1/token HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+  expect ("GET /v1/token  HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+  expect ("GET /v1/token HTTP/1.1 \r\nHost: x\r\n\r\n", 400);
+  expect (" GET /v1/token HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+  expect ("GET\t/v1/token HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+  /* Names are tokens; values have no control characters; no empty names. */
+  expect ("GET /v1/token HTTP/1.1\r\nHost: x\r\nX(y): z\r\n\r\n", 400);
+  expect ("GET /v1/token HTTP/1.1\r\nHost: x\r\n: z\r\n\r\n", 400);
+  expect ("GET /v1/token HTTP/1.1\r\nHost: x\r\nX: a\x7f\r\n\r\n", 400);
+  /* Chunked framing: CRLF after the data, after the size, in trailers. */
+  expect ("POST /v1/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXY0\r\n\r\n", 400);
+  expect ("POST /v1/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\n0\r\n\r\n", 400);
+  expect ("POST /v1/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n", 400);
+  expect ("POST /v1/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\rXabc\r\n0\r\n\r\n", 400);
+  expect ("POST /v1/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nT : v\r\n\r\n", 400);
+  expect ("POST /v1/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n\n", 200);
+  expect ("POST /v1/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\n", 400);
+  expect ("POST /v1/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3;\x01\r\nabc\r\n0\r\n\r\n", 400);
+  expect ("POST /v1/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+          "00000000000000003\r\nabc\r\n0\r\n\r\n", 400);
+  /* What stays accepted: an empty line before the request line (RFC 9112 2.2), chunk extensions
+   * and trailer fields, no space after the colon, a tab in a value, obs-text, and bytes after
+   * a Content-Length body (not parsed: answered, then the connection closes). */
+  expect ("\r\nGET /v1/token HTTP/1.1\r\nHost: x\r\n\r\n", 200);
+  expect ("POST /v1/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+          "3;ext=1\r\nabc\r\n0\r\nT: v\r\n\r\n", 200);
+  expect ("GET /v1/token HTTP/1.1\r\nHost:x\r\nX: a\tb \xe9\r\n\r\n", 200);
+  expect ("POST /v1/token HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx\nGARBAGE\n\n", 200);
+}
+
 static void
 test_methods (void **state)
 {
@@ -325,6 +381,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_get),         cmocka_unit_test (test_post_body),   cmocka_unit_test (test_chunked),
     cmocka_unit_test (test_incomplete),  cmocka_unit_test (test_malformed),   cmocka_unit_test (test_smuggling_shapes),
+    cmocka_unit_test (test_strict_framing),
     cmocka_unit_test (test_methods),     cmocka_unit_test (test_caps),        cmocka_unit_test (test_pipelined),
     cmocka_unit_test (test_nul_and_binary), cmocka_unit_test (test_response), cmocka_unit_test (test_format),
   };
