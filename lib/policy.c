@@ -9,6 +9,7 @@
 
 #include "cleanup.h"
 #include "fsutil.h"
+#include "joins.h"
 #include "paths.h"
 #include "util.h"
 
@@ -208,13 +209,16 @@ static const struct
   { "capabilities", rh_caps_policy_parse },
   { "no_new_privileges", rh_nnp_policy_parse },
   { "gate", rh_gate_policy_parse },
+  { "hooks", rh_client_hooks_policy_parse },
+  { "allow_sandbox_join", rh_joins_policy_parse },
+  { "cgroups", rh_cgroups_policy_parse },
 };
 
 static const char *const core_keys[] = {
   "state_dir", "protected_paths", "protected_devices", "protected_device_numbers", "protected_mount_action",
   "strip_annotation_prefixes", "hook_path", "comment",
   /* section keys */
-  "runsc", "ports", "egress", "seccomp", "capabilities", "no_new_privileges", "gate", NULL,
+  "runsc", "ports", "egress", "seccomp", "capabilities", "no_new_privileges", "gate", "hooks", "allow_sandbox_join", "cgroups", NULL,
 };
 
 /* "protected_device_numbers": ["c 10:224", "b 8:0"]: devices protected by their numbers, whatever
@@ -405,5 +409,7 @@ rh_policy_free (struct rh_policy *p)
   rh_seccomp_policy_free (&p->seccomp);
   rh_caps_policy_free (&p->caps);
   rh_gate_policy_free (&p->gate);
+  rh_client_hooks_policy_free (&p->client_hooks);
+  rh_cgroups_policy_free (&p->cgroups);
   free (p);
 }

@@ -12,6 +12,9 @@
  *   seccomp              -> seccomp.h
  *   capabilities, no_new_privileges -> caps.h
  *   gate                 -> gate_policy.h
+ *   hooks (client hooks) -> client_hooks.h
+ *   allow_sandbox_join   -> joins.h
+ *   cgroups              -> cgroups_path.h
  */
 #ifndef RH_POLICY_H
 #define RH_POLICY_H
@@ -25,6 +28,8 @@
 
 /* Section structs, one header per module. */
 #include "caps.h"
+#include "cgroups_path.h"
+#include "client_hooks.h"
 #include "gate_policy.h"
 #include "ports.h"
 #include "runsc_flags.h"
@@ -77,6 +82,9 @@ struct rh_policy
   struct rh_seccomp_policy seccomp;
   struct rh_caps_policy caps;
   struct rh_gate_policy gate;
+  struct rh_client_hooks_policy client_hooks; /* "hooks" */
+  bool allow_sandbox_join;
+  struct rh_cgroups_policy cgroups;
 };
 
 /* Parse policy text. source_path is recorded (may be NULL). On error *out is untouched. */

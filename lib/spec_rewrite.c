@@ -16,10 +16,13 @@
 
 #include "arena.h"
 #include "caps.h"
+#include "cgroups_path.h"
+#include "client_hooks.h"
 #include "cleanup.h"
 #include "fsutil.h"
 #include "gate_policy.h"
 #include "hookspec.h"
+#include "joins.h"
 #include "seccomp.h"
 #include "spec_keys.h"
 #include "util.h"
@@ -953,11 +956,14 @@ rh_spec_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
     const char *name;
     int (*fn) (json_t *, const struct rh_rewrite_ctx *, rh_error *);
   } steps[] = {
+    { "joins", rh_joins_rewrite },
+    { "cgroups", rh_cgroups_rewrite },
     { "network", rh_rewrite_network },
     { "annotations", rh_rewrite_annotations },
     { "caps", rh_caps_rewrite },
     { "seccomp", rh_seccomp_rewrite },
     { "gate", rh_gate_rewrite },
+    { "client_hooks", rh_client_hooks_rewrite }, /* before hooks: it leaves our own hook_path to it */
     { "hooks", rh_hooks_rewrite },
     { "mark", rh_rewrite_mark },
   };

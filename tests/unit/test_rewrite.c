@@ -6,7 +6,7 @@
  * appear in the log). In want.json, "@POLICY_SHA256@" stands for the policy's hash.
  *
  * Only the key-spelling check and the core modifiers (root, mounts, devices, network, annotations,
- * mark) run here, so that these goldens stay valid while the caps/seccomp/gate/hooks modifiers
+ * client hooks, sandbox joins, cgroupsPath, mark) run here, so that these goldens stay valid while the caps/seccomp/gate/hooks modifiers
  * change what they add.
  * Each passing case is run a second time on its own output, which must not change (idempotency).
  *
@@ -27,9 +27,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroups_path.h"
 #include "cleanup.h"
+#include "client_hooks.h"
 #include "golden.h"
 #include "fsutil.h"
+#include "joins.h"
 #include "paths.h"
 #include "policy.h"
 #include "spec_keys.h"
@@ -59,7 +62,9 @@ core_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
     return -1;
   if (rh_rewrite_root (spec, ctx, err) < 0 || rh_rewrite_mounts (spec, ctx, err) < 0
       || rh_rewrite_devices (spec, ctx, err) < 0 || rh_rewrite_network (spec, ctx, err) < 0
-      || rh_rewrite_annotations (spec, ctx, err) < 0 || rh_rewrite_mark (spec, ctx, err) < 0)
+      || rh_rewrite_annotations (spec, ctx, err) < 0 || rh_client_hooks_rewrite (spec, ctx, err) < 0
+      || rh_joins_rewrite (spec, ctx, err) < 0 || rh_cgroups_rewrite (spec, ctx, err) < 0
+      || rh_rewrite_mark (spec, ctx, err) < 0)
     return -1;
   return 0;
 }
