@@ -230,14 +230,6 @@ rh_hook_args_match (char *const *patterns, json_t *argv)
 
 /* ---- the modifier ---- */
 
-static char *
-resolve (const struct rh_rewrite_ctx *ctx, const char *path)
-{
-  if (ctx->resolver == NULL || ctx->resolver->resolve == NULL)
-    return rh_path_clean (NULL, path);
-  return ctx->resolver->resolve (ctx->resolver->data, path);
-}
-
 static bool
 kind_ok (const struct rh_hook_allow *a, const char *kind)
 {
@@ -308,13 +300,13 @@ judge (json_t *hook, const char *kind, size_t idx, const struct rh_rewrite_ctx *
       return 1;
     }
   /* The kernel walks the path as written: ".." after a symlink goes up from its target. */
-  res = resolve (ctx, p);
+  res = rh_resolve (ctx->resolver, p, NULL);
   if (res == NULL)
     {
       *why = "cannot be resolved on the host";
       return 0;
     }
-  ours_res = resolve (ctx, ctx->policy->hook_path);
+  ours_res = rh_resolve (ctx->resolver, ctx->policy->hook_path, NULL);
   if (ours_res && strcmp (ours_res, res) == 0)
     {
       *why = "runs runsc-host-hook under another spelling";
@@ -323,7 +315,7 @@ judge (json_t *hook, const char *kind, size_t idx, const struct rh_rewrite_ctx *
   for (size_t i = 0; i < hp->n_allowed; i++)
     {
       const struct rh_hook_allow *a = &hp->allowed[i];
-      _cleanup_free_ char *ares = resolve (ctx, a->path);
+      _cleanup_free_ char *ares = rh_resolve (ctx->resolver, a->path, NULL);
       if (ares == NULL || strcmp (ares, res) != 0 || !kind_ok (a, kind))
         continue;
       if (rh_hook_args_match (a->args, json_object_get (hook, "args")))

@@ -275,14 +275,6 @@ is_bind (json_t *m)
   return false;
 }
 
-static char *
-resolve_path (const struct rh_rewrite_ctx *ctx, const char *clean)
-{
-  if (ctx->resolver == NULL || ctx->resolver->resolve == NULL)
-    return rh_xstrdup (clean);
-  return ctx->resolver->resolve (ctx->resolver->data, clean, NULL);
-}
-
 /* With the gate on, runsc runs with --host-uds=open, which is sandbox-wide: the workload can
  * connect to any host socket found under any of its bind mounts, not only the gate's. When the
  * operator lists where bind sources may come from, enforce it. Returns 1 to drop the mount. */
@@ -298,10 +290,10 @@ police_bind_source (const struct rh_rewrite_ctx *ctx, json_t *m, size_t idx, rh_
   if (g->allowed_bind_sources == NULL || !is_bind (m) || src == NULL || src[0] == '\0')
     return 0;
   lex = rh_path_clean (src[0] == '/' ? NULL : (ctx->bundle ? ctx->bundle : "/"), src);
-  res = resolve_path (ctx, lex);
+  res = rh_resolve (ctx->resolver, lex, NULL);
   for (size_t i = 0; res && g->allowed_bind_sources[i]; i++)
     {
-      _cleanup_free_ char *allowed = resolve_path (ctx, g->allowed_bind_sources[i]);
+      _cleanup_free_ char *allowed = rh_resolve (ctx->resolver, g->allowed_bind_sources[i], NULL);
       if (rh_path_within (lex, g->allowed_bind_sources[i]) && allowed && rh_path_within (res, allowed))
         return 0;
     }

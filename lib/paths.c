@@ -97,6 +97,16 @@ rh_path_runsc (const char *bundle, const char *written)
   return rh_path_clean (bundle ? bundle : "/", written);
 }
 
+char *
+rh_resolve (const struct rh_resolver *r, const char *path, bool *missing)
+{
+  if (missing)
+    *missing = false;
+  if (r == NULL || r->resolve == NULL)
+    return rh_path_clean (NULL, path);
+  return r->resolve (r->data, path, missing);
+}
+
 bool
 rh_path_overlaps (const char *a, const char *b)
 {

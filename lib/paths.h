@@ -55,6 +55,10 @@ bool rh_path_within (const char *a, const char *b);
  * "<bundle>/rootfs" whether or not "nope" exists). Returns a malloc'd string. */
 char *rh_path_runsc (const char *bundle, const char *written);
 
+/* Resolve path through r; with no resolver (or none given), the path is only cleaned. The one
+ * entry point that the modifiers use. missing may be NULL. */
+char *rh_resolve (const struct rh_resolver *r, const char *path, bool *missing);
+
 /* The real host resolver (walks symlinks component by component with lstat/readlink). */
 const struct rh_resolver *rh_host_resolver (void);
 

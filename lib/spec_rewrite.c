@@ -76,15 +76,6 @@ view_free (struct view *v)
   memset (v, 0, sizeof *v);
 }
 
-static char *
-resolve (const struct rh_rewrite_ctx *ctx, const char *path, bool *missing)
-{
-  if (missing)
-    *missing = false;
-  if (ctx->resolver == NULL || ctx->resolver->resolve == NULL)
-    return rh_path_clean (NULL, path);
-  return ctx->resolver->resolve (ctx->resolver->data, path, missing);
-}
 
 /* The literal directory part of a glob: everything before the last '/' preceding the first
  * metacharacter. A pattern without metacharacters is its own literal. */
@@ -141,12 +132,12 @@ view_build (json_t *spec, const struct rh_rewrite_ctx *ctx, bool with_devices, s
       }
   for (size_t i = 0; i < v->np; i++)
     {
-      v->pres[i] = resolve (ctx, v->plex[i], NULL);
+      v->pres[i] = rh_resolve (ctx->resolver, v->plex[i], NULL);
       if (v->pres[i] == NULL)
         return rh_error_sys (err, errno, "policy key protected_paths: cannot resolve %s on the host", v->plex[i]);
     }
   v->bundle_lex = rh_path_clean (NULL, bundle_dir (ctx));
-  v->bundle_res = resolve (ctx, v->bundle_lex, NULL);
+  v->bundle_res = rh_resolve (ctx->resolver, v->bundle_lex, NULL);
   if (v->bundle_res == NULL)
     return rh_error_sys (err, errno, "bundle %s: cannot resolve on the host", v->bundle_lex);
   if (with_devices)
@@ -180,7 +171,7 @@ view_build (json_t *spec, const struct rh_rewrite_ctx *ctx, bool with_devices, s
        * "nope" does not exist). */
       _cleanup_free_ char *target = rh_path_runsc (bundle_dir (ctx), rp);
       v->root_lex = rh_path_clean (bundle_dir (ctx), rp);
-      v->root_res = resolve (ctx, target, &v->root_missing);
+      v->root_res = rh_resolve (ctx->resolver, target, &v->root_missing);
       if (v->root_res == NULL)
         return rh_error_sys (err, errno, "root.path %s: cannot resolve on the host", json_string_value (rootpath));
     }
@@ -460,7 +451,7 @@ police_path (const struct rh_rewrite_ctx *ctx, const struct view *v, size_t idx,
    * link; then the kernel walks it, following "ev". */
   _cleanup_free_ char *target = rh_path_runsc (bundle_dir (ctx), written);
   bool missing = false;
-  _cleanup_free_ char *res = resolve (ctx, target, &missing);
+  _cleanup_free_ char *res = rh_resolve (ctx->resolver, target, &missing);
   _cleanup_free_ char *what = NULL;
   struct hit h = { 0 };
 
@@ -883,7 +874,12 @@ rh_rewrite_network (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *er
       if (type && strcmp (type, "network") == 0)
         {
           /* runsc runs with --network=host: the sandbox uses the host's (the sandboxer's) stack. */
-          rh_log_info (ctx->log, "network namespace removed (runsc runs with --network=host)");
+          const char *nspath = json_string_value (json_object_get (e, "path"));
+          if (nspath && nspath[0])
+            rh_log_info (ctx->log, "network namespace path %s removed by policy (built-in rule: host networking): "
+                         "runsc runs with --network=host", nspath);
+          else
+            rh_log_info (ctx->log, "network namespace removed (runsc runs with --network=host)");
           json_array_remove (ns, i);
           continue;
         }

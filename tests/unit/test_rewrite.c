@@ -79,10 +79,39 @@ subst_sha (json_t *want, const char *sha)
     json_object_set_new (ann, RH_ANNOTATION_POLICY, json_string (sha));
 }
 
+/* The adversarial corpus (tests/data/adversarial/<case>/) has the same layout plus a file
+ * "expect": denied (the rewrite refuses), stripped (it succeeds and logs that it stripped or
+ * removed something by policy) or kept (it succeeds and strips nothing). */
+static int
+check_expect (const char *dir, const char *name, int r, const char *logtext)
+{
+  _cleanup_free_ char *path = rh_xasprintf ("%s/expect", dir);
+  _cleanup_free_ char *want = golden_slurp (path);
+  bool stripped = logtext && (strstr (logtext, "stripped by policy") || strstr (logtext, "removed by policy"));
+  const char *got = r < 0 ? "denied" : stripped ? "stripped" : "kept";
+
+  if (want == NULL)
+    return 0;
+  want[strcspn (want, "\n")] = '\0';
+  if (strcmp (want, "denied") != 0 && strcmp (want, "stripped") != 0 && strcmp (want, "kept") != 0)
+    {
+      print_error ("case %s: expect holds \"%s\", not denied, stripped or kept\n", name, want);
+      return 1;
+    }
+  if (strcmp (want, got) != 0)
+    {
+      print_error ("case %s: expected %s, got %s\n", name, want, got);
+      return 1;
+    }
+  return 0;
+}
+
+static const char *cases_dir = CASES;
+
 static int
 run_case (const char *name)
 {
-  _cleanup_free_ char *dir = rh_xasprintf ("%s/%s", CASES, name);
+  _cleanup_free_ char *dir = rh_xasprintf ("%s/%s", cases_dir, name);
   _cleanup_free_ char *in_path = rh_xasprintf ("%s/in.json", dir);
   _cleanup_free_ char *want_path = rh_xasprintf ("%s/want.json", dir);
   _cleanup_free_ char *err_path = rh_xasprintf ("%s/want_error.txt", dir);
@@ -90,7 +119,7 @@ run_case (const char *name)
   _cleanup_free_ char *fs_path = rh_xasprintf ("%s/fs.json", dir);
   _cleanup_free_ char *logw_path = rh_xasprintf ("%s/want_log.txt", dir);
   _cleanup_free_ char *want_err = NULL;
-  _cleanup_free_ char *logtext = NULL;
+  _cleanup_free_ char *logtext = NULL, *first_log = NULL;
   _cleanup_json_ json_t *in = golden_load_json (in_path);
   _cleanup_json_ json_t *fs = NULL;
   _cleanup_json_ json_t *want = NULL;
@@ -102,6 +131,12 @@ run_case (const char *name)
   int r, failed = 0;
 
   pol = load_policy (access (pol_path, F_OK) == 0 ? pol_path : CASES "/policy.json");
+  if (strcmp (cases_dir, CASES) != 0)
+    {
+      _cleanup_free_ char *expect = rh_xasprintf ("%s/expect", dir);
+      if (access (expect, F_OK) != 0)
+        fail_msg ("case %s: no expect file (denied, stripped or kept)", name);
+    }
   if (access (fs_path, F_OK) == 0)
     fs = golden_load_json (fs_path);
   res = rh_fake_resolver_new (fs, &err);
@@ -114,6 +149,7 @@ run_case (const char *name)
                                   .container_id = "c1" };
 
   r = core_rewrite (in, &ctx, &err);
+  first_log = golden_read_log (lg.fd); /* the first pass's decisions (the second adds its own) */
   want_err = golden_slurp (err_path);
   if (want_err)
     {
@@ -165,6 +201,8 @@ out:
   logtext = golden_read_log (lg.fd);
   if (!failed)
     failed = golden_check_log (name, logtext, logw_path);
+  if (!failed)
+    failed = check_expect (dir, name, want_err ? -1 : 0, first_log);
   close (lg.fd);
   rh_fake_resolver_free (res);
   rh_policy_free (pol);
@@ -174,6 +212,7 @@ out:
 static void
 test_golden (void **state)
 {
+  cases_dir = CASES;
   golden_run_all (CASES, run_case, 25);
 }
 
@@ -183,6 +222,15 @@ test_golden (void **state)
  * must not depend on /etc, so their specs bring a profile of their own. */
 #define TEST_SECCOMP "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"architectures\":[\"SCMP_ARCH_X86_64\"]," \
   "\"syscalls\":[{\"names\":[\"read\",\"write\",\"exit_group\"],\"action\":\"SCMP_ACT_ALLOW\"}]}"
+
+/* The adversarial corpus: at least 100 hostile specs, each with its expected outcome. */
+static void
+test_adversarial (void **state)
+{
+  cases_dir = RH_TEST_DATA "/adversarial";
+  golden_run_all (cases_dir, run_case, 100);
+  cases_dir = CASES;
+}
 
 static void
 test_full_rewrite_marks_and_is_idempotent (void **state)
@@ -557,6 +605,7 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_golden),
+    cmocka_unit_test (test_adversarial),
     cmocka_unit_test (test_full_rewrite_marks_and_is_idempotent),
     cmocka_unit_test (test_host_resolver_mounts),
     cmocka_unit_test_setup_teardown (test_bundle_success, bundle_setup, bundle_teardown),
