@@ -338,9 +338,8 @@ rewrite_root (json_t *spec, const struct rh_rewrite_ctx *ctx, struct view_once *
     const char *wrote = json_string_value (path);
     /* The one place a rootfs may lie inside a protected tree: its own bundle (containerd's
      * bundles live under /run/containerd/io.containerd.runtime.v2.task, which is protected),
-     * strictly inside it in both forms. */
-    bool in_bundle = rh_path_within (v.root_lex, v.bundle_lex) && strcmp (v.root_lex, v.bundle_lex) != 0
-                     && rh_path_within (v.root_res, v.bundle_res) && strcmp (v.root_res, v.bundle_res) != 0;
+     * strictly inside it, each form against the same form of the bundle. */
+    const char *bforms[2] = { v.bundle_lex, v.bundle_res };
 
     if (v.root_missing)
       return rh_error_set (err, ENOENT, "root.path %s (%s) denied by policy (built-in rule: root must exist): it "
@@ -356,6 +355,7 @@ rewrite_root (json_t *spec, const struct rh_rewrite_ctx *ctx, struct view_once *
       {
         /* One inside a protected tree shows the container what the tree holds (runsc-host's own
          * records, another container's files, the TEE directory). */
+        bool in_bundle = rh_path_within (forms[f], bforms[f]) && strcmp (forms[f], bforms[f]) != 0;
         for (size_t i = 0; i < v.np && ret == 0 && !in_bundle; i++)
           if (rh_path_within (forms[f], v.plex[i]) || rh_path_within (forms[f], v.pres[i]))
             ret = rh_error_set (err, EPERM, "root.path %s (%s) denied by policy (%s): it lies inside protected path %s",
