@@ -51,6 +51,12 @@ data_root = "$RH_TMP/nerdctl"
 snapshotter = "native"
 cni_netconfpath = "$RH_TMP/cni/net.d"
 EOF
+  # RH_NERD_NETCONF=1: the shipped stand-in for nerdctl's default "bridge" network
+  # (config/nerdctl/net.d), which `nerdctl compose` needs even when every service is on host.
+  if [[ ${RH_NERD_NETCONF:-0} == 1 ]]; then
+    mkdir -p "$RH_TMP/cni/net.d"
+    cp "$RH_SOURCE_DIR/config/nerdctl/net.d/bridge.conflist" "$RH_TMP/cni/net.d/"
+  fi
 }
 
 rh_nerdctl ()
