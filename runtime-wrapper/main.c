@@ -29,6 +29,7 @@
 #include "fsutil.h"
 #include "stage.h"
 #include "gate_policy.h"
+#include "kill_relay.h"
 #include "log.h"
 #include "netrules.h"
 #include "paths.h"
@@ -673,6 +674,13 @@ main (int argc, char **argv)
             goto out;
         }
       release_container (policy, cli.id, &log);
+      break;
+    case RH_CLI_KILL:
+      log_argv (&log, "run", rargv);
+      set_exec_id (policy);
+      fflush (NULL);
+      if (rh_kill_relay (policy->runsc.path, rargv, &ret) == 0)
+        goto out;
       break;
     case RH_CLI_EXEC:
       if (rh_cli_check_exec_detach (rargv + 1, &err) < 0)
