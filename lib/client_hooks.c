@@ -51,7 +51,11 @@ static const char *const default_env_deny[] = { "LD_*",      "GCONV_PATH", "GETC
                                                 "LOCALDOMAIN", "LOCPATH",  "MALLOC_*",    "NLSPATH",
                                                 "RES_OPTIONS", "RESOLV_HOST_CONF", "TMPDIR", "TZDIR",
                                                 "GODEBUG",   "BASH_ENV",   "ENV",         "PYTHON*",
-                                                "PERL5*",    "NODE_OPTIONS", NULL };
+                                                "PERL5*",    "NODE_OPTIONS",
+                                                /* nerdctl's own configuration: its config file, CNI
+                                                 * plugin dir and network configs (code it runs as
+                                                 * root), and its rootless dirs */
+                                                "NERDCTL_*", "CNI_PATH", "NETCONFPATH", "XDG_*", NULL };
 
 /* ---- policy ---- */
 

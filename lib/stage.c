@@ -111,18 +111,21 @@ rh_stage_spec (json_t *spec, struct rh_stage *st, rh_error *err)
   json_t *m;
   size_t i;
 
+  /* The root is checked again here, exactly as pinned, but not moved: the current runsc keeps
+   * its overlay's file store in the root directory and removes it at `delete`, from the host's
+   * mount namespace, by root.path. (containerd, docker and nerdctl give a root that only root
+   * can write anyway: <bundle>/rootfs, or their own snapshot directories.) */
   if (json_is_string (rp))
     {
-      _cleanup_free_ char *out = NULL;
-      int r = stage_one (st, json_string_value (rp), "root", &out, err);
-      if (r < 0)
+      int fd = open_exact (json_string_value (rp), err);
+      if (fd == -1)
         return rh_error_prefix (err, "root.path");
-      if (r > 0)
+      if (fd == -2)
         {
           rh_log_warn (st->log, "this kernel has no openat2: root.path and bind sources are pinned but not staged");
           return 0;
         }
-      json_object_set_new (root, "path", json_string (out));
+      close (fd);
     }
   json_array_foreach (mounts, i, m)
     {

@@ -44,6 +44,17 @@ want=(
   "containerd-shim-runc-v2 $RH_CONTAINERD_VERSION"
   "runsc $RH_GVISOR_VERSION"
 )
+# nerdctl in the usual place: /usr/local/bin/nerdctl (a symlink to our build) is where users and
+# the shipped policy's hooks.allowed look for it. An existing nerdctl there is left alone.
+link_nerdctl ()
+{
+  local l=/usr/local/bin/nerdctl
+  [[ -x $prefix/nerdctl && $(id -u) -eq 0 ]] || return 0
+  if [[ ! -e $l || ( -L $l && $(readlink "$l") == "$prefix/nerdctl" ) ]]; then
+    ln -sfn "$prefix/nerdctl" "$l"
+  fi
+}
+
 stale=()
 for w in "${want[@]}"; do
   read -r name pin <<<"$w"
@@ -51,6 +62,7 @@ for w in "${want[@]}"; do
 done
 if ((${#stale[@]} == 0)); then
   say "nerdctl $RH_NERDCTL_VERSION, containerd $RH_CONTAINERD_VERSION, runsc $RH_GVISOR_VERSION are built in $prefix"
+  ((check_only)) || link_nerdctl
   exit 0
 fi
 if ((check_only)); then
@@ -173,4 +185,5 @@ for name in "${stale[@]}"; do
   }
   say "built $name in $((SECONDS - start)) s: $("$prefix/$name" --version 2>&1 | head -n 1)"
 done
+link_nerdctl
 exit "$status"

@@ -744,8 +744,12 @@ rh_bundle_make ()
   layer=$(tar -xOf "$tarball" ./index.json | jq -r '.manifests[0].digest' | cut -d: -f2)
   layer=$(tar -xOf "$tarball" "./blobs/sha256/$layer" | jq -r '.layers[0].digest' | cut -d: -f2)
   tar -xOf "$tarball" "./blobs/sha256/$layer" | tar -x -C "$dir/rootfs" || return 1
+  # ctr's template puts every container in "/default" itself, a group the policy refuses (the
+  # last component must be the container's id, cgroups.allowed_parents); a caller that needs a
+  # group sets .linux.cgroupsPath = "/NS/ID".
   ctr oci spec | jq '.root.path = "rootfs" | .root.readonly = false | .process.args = ["true"]
-      | .linux.namespaces |= map(select(.type != "network"))' | jq "$@" "$filter" >"$dir/config.json"
+      | .linux.namespaces |= map(select(.type != "network")) | del(.linux.cgroupsPath)' |
+    jq "$@" "$filter" >"$dir/config.json"
 }
 
 # rh_bundle_dir ID: the bundle containerd made for task ID (exists while the task exists).

@@ -6,6 +6,7 @@
 #
 #   rh_nerd_env            After rh_setup_env: RH_GO_BIN, RH_NERDCTL; sets RH_SKIP_REASON when the
 #                          pinned tools are missing (naming scripts/deps-go.sh).
+#   rh_nerd_policy [JQ-FILTER]  rh_policy_write, letting NERDCTL_TOML through to nerdctl's hook.
 #   rh_nerd_containerd_start  containerd 2.x in RH_NETNS (restart monitor every second), with
 #                          RH_GO_BIN then the built shim dir first in its PATH; writes
 #                          RH_NERD_TOML (address, namespace, data root under RH_TMP, native
@@ -33,6 +34,14 @@ rh_nerd_env ()
     RH_SKIP_REASON="not built: ${missing[*]} (nerdctl needs containerd 2.x; run scripts/deps-go.sh)"
   fi
   return 0
+}
+
+# The test's nerdctl keeps its configuration in the test's own dir (NERDCTL_TOML), which its OCI
+# hook must read too: the test policy lets that one variable through (the shipped policy removes
+# NERDCTL_* from a hook's env; docs/policy.md).
+rh_nerd_policy ()
+{
+  rh_policy_write "(${1:-.}) | .hooks.env_deny |= map(select(. != \"NERDCTL_*\"))"
 }
 
 rh_nerd_containerd_start ()

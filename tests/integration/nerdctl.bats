@@ -22,7 +22,7 @@ setup_file ()
   [[ -z $RH_SKIP_REASON ]] || return 0
   rh_require_binary "$RUNSC_HOST"
   rh_netns_create
-  rh_policy_write '.runsc.platform = "auto"'
+  rh_nerd_policy '.runsc.platform = "auto"'
   rh_nerd_containerd_start
   rh_nerd_load busybox
   rh_nerd_image_stopsignal stopint SIGINT

@@ -20,7 +20,7 @@ setup_file ()
   [[ -z $RH_SKIP_REASON ]] || return 0
   rh_require_binary "$RUNSC_HOST"
   rh_netns_create
-  rh_policy_write '.runsc.platform = "auto"'
+  rh_nerd_policy '.runsc.platform = "auto"'
   mkdir -p "$RH_TMP/alias" "$RH_TMP/app"
   ln -s "$RUNSC_HOST" "$RH_TMP/alias/runc"
   export PATH="$RH_TMP/alias:$PATH"

@@ -75,8 +75,8 @@ child_stages_root_and_binds (void)
   r = json_string_value (json_object_get (json_object_get (spec, "root"), "path"));
   m1 = json_string_value (json_object_get (json_array_get (mounts, 1), "source"));
   m2 = json_string_value (json_object_get (json_array_get (mounts, 2), "source"));
-  /* Staged paths, in the tmpfs; proc's source is a name and stays. */
-  if (!rh_path_within (r, stage) || !rh_path_within (m1, stage) || !rh_path_within (m2, stage))
+  /* Staged binds, in the tmpfs; the root is checked but stays; proc's source is a name. */
+  if (strcmp (r, root) != 0 || !rh_path_within (m1, stage) || !rh_path_within (m2, stage))
     return 2;
   if (strcmp (json_string_value (json_object_get (json_array_get (mounts, 0), "source")), "proc") != 0)
     return 3;
@@ -91,6 +91,21 @@ child_stages_root_and_binds (void)
   if (rh_read_file_capped (m2, 100, &got, &len, &err) < 0 || strcmp (got, "hi\n") != 0)
     return 6;
   return 0;
+}
+
+/* A root whose pinned path has a symlink on it now is refused too. */
+static int
+child_refuses_symlinked_root (void)
+{
+  _cleanup_free_ char *stage = rh_xasprintf ("%s/state/stage", tmp);
+  _cleanup_free_ char *text = rh_xasprintf ("{\"root\": {\"path\": \"%s/link/sub\"}}", tmp);
+  _cleanup_json_ json_t *spec = json_loads (text, 0, NULL);
+  struct rh_stage st = { .dir = stage };
+  rh_error err = { 0 };
+
+  if (rh_stage_spec (spec, &st, &err) == 0)
+    return 1;
+  return strstr (err.msg, "root.path") && strstr (err.msg, "a symlink is now on its path") ? 0 : 2;
 }
 
 static int
@@ -133,6 +148,7 @@ test_stage (void **state)
 
   assert_int_equal (in_child (child_stages_root_and_binds), 0);
   assert_int_equal (in_child (child_refuses_symlink_on_path), 0);
+  assert_int_equal (in_child (child_refuses_symlinked_root), 0);
 
   /* The host's mount table holds nothing of ours: the staging lived in the children's
    * namespaces (other mounts may come and go meanwhile, so only ours are looked for). */
