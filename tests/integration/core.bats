@@ -317,8 +317,10 @@ create_direct ()
   rh_cleanup_push "kill -KILL \$(rh_runsc_pids '$id' '$RH_TMP/direct-root') 2>/dev/null"
   # Output to a file, not a pipe: should runsc ever start, its sandbox must not hold bats' pipe.
   status=0
-  timeout 60 "$RUNSC_HOST" --root "$RH_TMP/direct-root" --log "$bundle/log.json" \
-    --log-format json create --bundle "$bundle" --pid-file "$bundle/pid" "$id" \
+  # In the test's own network namespace, even though each case expects a refusal: should one
+  # ever succeed, the hook it runs writes iptables rules.
+  timeout 60 nsenter --net="/run/netns/$RH_NETNS" "$RUNSC_HOST" --root "$RH_TMP/direct-root" \
+    --log "$bundle/log.json" --log-format json create --bundle "$bundle" --pid-file "$bundle/pid" "$id" \
     </dev/null >"$bundle/out" 2>&1 3>&- || status=$?
   output=$(cat "$bundle/out")
   echo "exit status $status: $output"

@@ -38,10 +38,11 @@ teardown ()
 create_direct ()
 {
   local bundle=$1 id=$2
-  rh_cleanup_push "'$RUNSC_HOST' --root '$RH_TMP/direct-root' delete --force '$id' >/dev/null 2>&1; kill -KILL \$(rh_runsc_pids '$id' '$RH_TMP/direct-root') 2>/dev/null"
+  rh_cleanup_push "rh_in_netns '$RUNSC_HOST' --root '$RH_TMP/direct-root' delete --force '$id' >/dev/null 2>&1; kill -KILL \$(rh_runsc_pids '$id' '$RH_TMP/direct-root') 2>/dev/null"
   status=0
-  timeout 60 "$RUNSC_HOST" --root "$RH_TMP/direct-root" --log "$bundle/log.json" \
-    --log-format json create --bundle "$bundle" --pid-file "$bundle/pid" "$id" \
+  # In the test's own network namespace: the create runs our hook, which writes iptables rules.
+  timeout 60 nsenter --net="/run/netns/$RH_NETNS" "$RUNSC_HOST" --root "$RH_TMP/direct-root" \
+    --log "$bundle/log.json" --log-format json create --bundle "$bundle" --pid-file "$bundle/pid" "$id" \
     </dev/null >"$bundle/out" 2>&1 3>&- || status=$?
   output=$(cat "$bundle/out")
   echo "exit status $status: $output"
@@ -81,7 +82,7 @@ hook_filter='.hooks.prestart = [{"path": "/bin/sh", "args": ["sh", "-c", $cmd]}]
   [ "$status" -eq 0 ]
   [ -f "$stolen" ]
   rh_assert_contains "$(cat "$stolen")" "teeserver.sock"
-  "$RUNSC_HOST" --root "$RH_TMP/direct-root" delete --force "$id" || true
+  rh_in_netns "$RUNSC_HOST" --root "$RH_TMP/direct-root" delete --force "$id" || true
 
   # The default policy: refused before runsc starts; the hook never ran.
   rh_policy_write
