@@ -18,11 +18,32 @@ setup_file ()
   rh_net_outside_create
   rh_net_default_drop
   rh_net_alias 127.0.0.77
-  rh_policy_write '.egress.deny = ["169.254.169.254/32", "127.0.0.77/32"]'
+  # GCE's IPv6 metadata address itself, on lo of this file's namespace only.
+  rh_in_netns ip -6 addr add fd20:ce::254/128 dev lo
+  rh_policy_write '.egress.deny = ["169.254.169.254/32", "127.0.0.77/32", "fd20:ce::254/128"]'
+  # This file's policy, put back after every test whatever the test wrote.
+  cp "$RH_POLICY" "$RH_TMP/policy.std.json"
   rh_containerd_start
   rh_image_build busybox
   rh_net_listen 127.0.0.77 9077 reached-denied
   rh_net_listen 127.0.0.1 9078 reached-allowed
+  listen6 fd20:ce::254 9077 reached-denied6
+  listen6 ::1 9078 reached-allowed6
+}
+
+# An IPv6 listener in RH_NETNS answering TEXT.
+listen6 ()
+{
+  local addr=$1 port=$2 text=$3 i
+  rh_in_netns socat "TCP6-LISTEN:$port,bind=[$addr],fork,reuseaddr,ipv6only=1" SYSTEM:"echo $text" \
+    </dev/null >/dev/null 2>&1 3>&- &
+  rh_cleanup_push "kill $! 2>/dev/null || true"
+  for ((i = 0; i < 100; i++)); do
+    rh_in_netns socat -T1 /dev/null "TCP6:[$addr]:$port,connect-timeout=1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  rh_log "nothing listens on [$addr]:$port"
+  return 1
 }
 
 teardown_file ()
@@ -37,7 +58,8 @@ setup ()
 
 teardown ()
 {
-  [[ -z ${RH_TMP:-} ]] || cp "$RH_TMP/policy.good.json" "$RH_POLICY" 2>/dev/null || true
+  [[ -z ${RH_TMP:-} ]] || { cp "$RH_TMP/policy.std.json" "$RH_POLICY" && cp "$RH_POLICY" "$RH_TMP/policy.good.json"; } \
+    2>/dev/null || true
 }
 
 # The cgroup v2 mount (hybrid hosts: /sys/fs/cgroup/unified).
@@ -111,6 +133,55 @@ stop_container ()
   run rh_net_probe_inside 127.0.0.77 9077
   [ "$status" -eq 0 ]
   rh_assert_contains "$output" "reached-denied"
+  assert_no_leftovers "$id"
+}
+
+@test "IPv6: the sandbox cannot reach the metadata server's fd20:ce::254, a host process can; no rule left after" {
+  local id
+  id=$(rh_cid egress6)
+  # The hook's createRuntime runs inside the create, so the rules exist before the workload's
+  # first socket. Both families in one container: the v4 rule must not stand in for the v6 one.
+  run rh_run "$RH_IMAGE" "$id" sh -c '
+    echo "allowed6: $(nc -w 2 ::1 9078 </dev/null 2>&1)"
+    echo "denied6: $(nc -w 2 fd20:ce::254 9077 </dev/null 2>&1)"
+    echo "denied4: $(nc -w 2 127.0.0.77 9077 </dev/null 2>&1)"'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  rh_assert_contains "$output" "allowed6: reached-allowed6"
+  rh_refute_contains "$output" "reached-denied"
+  # (busybox nc names no IPv6 address in its message)
+  rh_assert_contains "$output" "denied6: nc: can't connect to remote host: Connection refused"
+  rh_assert_contains "$output" "denied4: nc: can't connect to remote host (127.0.0.77): Connection refused"
+
+  run rh_in_netns socat -T2 - "TCP6:[fd20:ce::254]:9077,connect-timeout=2" </dev/null
+  [ "$status" -eq 0 ]
+  rh_assert_contains "$output" "reached-denied6"
+  assert_no_leftovers "$id"
+  run rh_net_container_rules "$id" ip6tables-save
+  [ -z "$output" ]
+}
+
+@test "IPv6: the shipped egress.deny holds fd20:ce::254/128; ip6tables rejects it while the container runs, none after delete" {
+  local id
+  id=$(rh_cid rules6)
+  # The shipped default egress.deny, not this file's.
+  rh_policy_write
+  [ "$(jq -c .egress.deny "$RH_POLICY")" = '["169.254.169.254/32","fd20:ce::254/128"]' ]
+  rh_run_detached "$RH_IMAGE" "$id" sleep 1000
+  run rh_net_container_rules "$id" ip6tables-save
+  echo "$output"
+  rh_assert_contains "$output" "-d fd20:ce::254/128 -m comment --comment \"runsc-host:$id\" -j REJECT"
+  rh_refute_contains "$output" "169.254"
+  run rh_net_container_rules "$id" iptables-save
+  rh_assert_contains "$output" "-d 169.254.169.254/32"
+  rh_refute_contains "$output" "fd20:ce"
+  run rh_ctr tasks exec --exec-id nc6 "$id" sh -c 'echo "denied6: $(nc -w 2 fd20:ce::254 9077 </dev/null 2>&1)"'
+  echo "$output"
+  rh_refute_contains "$output" "reached-denied6"
+  rh_assert_contains "$output" "Connection refused"
+  stop_container "$id"
+  run rh_net_container_rules "$id" ip6tables-save iptables-save
+  [ -z "$output" ]
   assert_no_leftovers "$id"
 }
 
