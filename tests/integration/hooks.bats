@@ -185,6 +185,90 @@ stop_container ()
   assert_no_leftovers "$id"
 }
 
+# ---- class 10 of issue 11: the hook acts only under the policy the rewrite used ----
+
+# A "runsc" that replaces the policy file with $1 on create, then runs the real runsc: the
+# policy changes after runsc-host's rewrite and before runsc runs the hook, deterministically.
+swapping_runsc ()
+{
+  local swapped=$1
+  cat >"$RH_TMP/swap-runsc" <<EOF
+#!/bin/sh
+for a in "\$@"; do
+  if [ "\$a" = create ]; then cp '$swapped' '$RH_POLICY.swap' && mv -f '$RH_POLICY.swap' '$RH_POLICY'; break; fi
+done
+exec '$RH_RUNSC' "\$@"
+EOF
+  chmod 0755 "$RH_TMP/swap-runsc"
+}
+
+@test "policy file swapped between the rewrite and the hook: the create fails naming both hashes, nothing is left" {
+  local id created swapped
+  swapping_runsc "$RH_TMP/policy.swapped.json"
+  # Under the policy the rewrite reads, runsc is the swapping stand-in; the swapped-in policy
+  # names the real runsc (so the hook would accept the sandbox) and denies no egress at all.
+  jq --arg r "$RH_TMP/swap-runsc" '.runsc.path = $r' "$RH_TMP/policy.std.json" >"$RH_TMP/policy.created.json"
+  jq '.egress.deny = [] | .ports.static = ["9555/tcp"]' "$RH_TMP/policy.std.json" >"$RH_TMP/policy.swapped.json"
+  created=$(sha256sum <"$RH_TMP/policy.created.json" | cut -d' ' -f1)
+  swapped=$(sha256sum <"$RH_TMP/policy.swapped.json" | cut -d' ' -f1)
+
+  # (No control run with identical bytes is possible: the hook would then refuse the stand-in
+  # as runsc.path. Without the check, the swapped-in policy accepts the real runsc's sandbox and
+  # the workload runs: this test fails, seen on the commit before the check.)
+  # The swap: refused by the hook inside runsc's create.
+  cp "$RH_TMP/policy.created.json" "$RH_POLICY"
+  id=$(rh_cid swapped)
+  run rh_run "$RH_IMAGE" "$id" sh -c 'echo WORKLOAD RAN; nc -w 2 127.0.0.77 9077 </dev/null'
+  echo "$output"
+  [ "$status" -ne 0 ]
+  rh_refute_contains "$output" "WORKLOAD RAN"
+  rh_refute_contains "$output" "reached-denied"
+  rh_assert_contains "$output" \
+    "policy $RH_POLICY has sha256 $swapped, but the container was created under sha256 $created (annotation run.runsc-host.policy-sha256)"
+  cmp "$RH_POLICY" "$RH_TMP/policy.swapped.json" # the swap really happened
+  rh_ctr containers delete "$id" >/dev/null 2>&1 || true
+  rh_assert_nothing_running "$id"
+  assert_no_leftovers "$id"
+  run rh_net_ours
+  rh_refute_contains "$output" "9555"
+}
+
+@test "the hook by hand refuses a spec without the policy mark or marked by another policy; poststop still removes" {
+  local pid id
+  fake_policy
+  pid=$(rh_net_fake_sandbox)
+  id=$(rh_cid mark1)
+  mkdir -p "$RH_TMP/unmarked"
+  echo '{"annotations":{"org.opencontainers.image.exposedPorts":"7071/tcp"}}' >"$RH_TMP/unmarked/config.json"
+  run hook createRuntime <<<"$(rh_net_state "$id" "$pid" created "$RH_TMP/unmarked")"
+  echo "$output"
+  [ "$status" -ne 0 ]
+  rh_assert_contains "$output" "annotation run.runsc-host.policy-sha256 is missing from the spec"
+  [ -z "$(rh_net_container_rules "$id")" ]
+  [ ! -e "$RH_TMP/fake-state/net/$id.json" ]
+  [ ! -e "$(cg2_mount)/runsc-host/$id" ]
+
+  # Applied under the policy it was marked with; then the policy file changes.
+  hook createRuntime <<<"$(rh_net_state "$id" "$pid" created "$RH_TMP/fakebundle")"
+  [ -n "$(rh_net_container_rules "$id")" ]
+  jq '.ports.static = ["7072/tcp"]' "$RH_TMP/fake-policy.json" >"$RH_TMP/fake-policy.new" &&
+    mv -f "$RH_TMP/fake-policy.new" "$RH_TMP/fake-policy.json"
+  # A second createRuntime under the changed file: refused, and the rules of the first stay as
+  # they were (nothing opened by the new policy).
+  run hook createRuntime <<<"$(rh_net_state "$id" "$pid" created "$RH_TMP/fakebundle")"
+  [ "$status" -ne 0 ]
+  rh_assert_contains "$output" "(annotation run.runsc-host.policy-sha256): the policy changed after the rewrite"
+  run rh_net_container_rules "$id" iptables-save
+  rh_assert_contains "$output" "--dport 7070"
+  rh_refute_contains "$output" "--dport 7072"
+  # poststop takes back what the record says, whatever the policy file holds now.
+  kill -KILL "$pid"
+  hook poststop <<<"$(rh_net_state "$id" -1 stopped "$RH_TMP/fakebundle")"
+  [ -z "$(rh_net_container_rules "$id")" ]
+  [ ! -e "$RH_TMP/fake-state/net/$id.json" ]
+  [ ! -e "$(cg2_mount)/runsc-host/$id" ]
+}
+
 @test "a bad port annotation makes ctr run print the error naming it, and leaves no rules" {
   local id v
   for v in 80x 0 70000 80/icmp '80;reboot'; do
@@ -258,7 +342,10 @@ fake_policy ()
   # Whatever a failed test leaves of its stand-in sandboxes: gc (runs after they are killed).
   rh_cleanup_push "rh_in_netns env RUNSC_HOST_CONFIG='$RH_TMP/fake-policy.json' '$RUNSC_HOST' gc >/dev/null 2>&1 || true"
   mkdir -p "$RH_TMP/fakebundle"
-  echo '{"annotations":{"org.opencontainers.image.exposedPorts":"7070/tcp"}}' >"$RH_TMP/fakebundle/config.json"
+  # Marked as the rewrite marks it: the hook acts only under the policy the spec was made under.
+  jq -n --arg sha "$(sha256sum <"$RH_TMP/fake-policy.json" | cut -d' ' -f1)" \
+    '{annotations: {"org.opencontainers.image.exposedPorts": "7070/tcp", "run.runsc-host.policy-sha256": $sha}}' \
+    >"$RH_TMP/fakebundle/config.json"
 }
 
 hook ()
