@@ -519,24 +519,28 @@ hook ()
 @test "legacy iptables backend: rules applied and removed, the sandbox refused egress" {
   command -v iptables-legacy-restore >/dev/null || skip "iptables-legacy-restore is not installed"
   local id
-  rh_policy_write '.egress.deny = ["169.254.169.254/32", "127.0.0.77/32"]
+  rh_policy_write '.egress.deny = ["169.254.169.254/32", "127.0.0.77/32", "fd20:ce::254/128"]
     | .ports.iptables_restore = "/usr/sbin/iptables-legacy-restore"
     | .ports.iptables_save = "/usr/sbin/iptables-legacy-save"
     | .ports.ip6tables_restore = "/usr/sbin/ip6tables-legacy-restore"
     | .ports.ip6tables_save = "/usr/sbin/ip6tables-legacy-save"'
   id=$(rh_cid legacy)
   run rh_run --annotation org.opencontainers.image.exposedPorts=8181/tcp "$RH_IMAGE" "$id" sh -c '
-    echo "denied: $(nc -w 2 127.0.0.77 9077 </dev/null 2>&1)"; echo "allowed: $(nc -w 2 127.0.0.1 9078 </dev/null 2>&1)"'
+    echo "denied: $(nc -w 2 127.0.0.77 9077 </dev/null 2>&1)"; echo "allowed: $(nc -w 2 127.0.0.1 9078 </dev/null 2>&1)"
+    echo "denied6: $(nc -w 2 fd20:ce::254 9077 </dev/null 2>&1)"'
   [ "$status" -eq 0 ]
   rh_assert_contains "$output" "allowed: reached-allowed"
   rh_refute_contains "$output" "reached-denied"
+  rh_assert_contains "$output" "denied6: nc: can't connect to remote host: Connection refused"
   run rh_net_container_rules "$id" iptables-legacy-save ip6tables-legacy-save
   [ -z "$output" ]
   # And while one runs, its rules are in the legacy tables (not the nft ones).
   rh_run_detached --annotation org.opencontainers.image.exposedPorts=8181/tcp "$RH_IMAGE" "$id" sleep 1000
   run rh_net_container_rules "$id" iptables-legacy-save
   rh_assert_contains "$output" "--dport 8181"
-  run rh_net_container_rules "$id" iptables-save
+  run rh_net_container_rules "$id" ip6tables-legacy-save
+  rh_assert_contains "$output" "-d fd20:ce::254/128"
+  run rh_net_container_rules "$id" iptables-save ip6tables-save
   [ -z "$output" ]
   stop_container "$id"
   run rh_net_container_rules "$id" iptables-legacy-save ip6tables-legacy-save
