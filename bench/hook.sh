@@ -39,9 +39,6 @@ mkdir -p "$RH_TMP/hookstate"
 mount -t tmpfs -o mode=0700,size=64m "bench-hook-$RH_NAME" "$RH_TMP/hookstate"
 rh_cleanup_push "umount -l '$RH_TMP/hookstate' 2>/dev/null || true"
 
-mkdir -p "$RH_TMP/bundle"
-echo '{"annotations":{"org.opencontainers.image.exposedPorts":"8080/tcp,8443/tcp,53/udp"}}' \
-  >"$RH_TMP/bundle/config.json"
 for backend in nft legacy; do
   if [[ $backend == nft ]]; then pre=""; else pre="legacy-"; fi
   jq --arg sleep "$(readlink -f /usr/bin/sleep)" --arg st "$RH_TMP/hookstate/$backend" \
@@ -49,6 +46,11 @@ for backend in nft legacy; do
     --arg r6 "/usr/sbin/ip6tables-${pre}restore" --arg s6 "/usr/sbin/ip6tables-${pre}save" \
     '.runsc.path = $sleep | .state_dir = $st | .ports.iptables_restore = $r4 | .ports.iptables_save = $s4
      | .ports.ip6tables_restore = $r6 | .ports.ip6tables_save = $s6' "$RH_POLICY" >"$RH_TMP/hook-$backend.json"
+  # A bundle per policy: the hook refuses a spec not marked with its policy's SHA-256.
+  mkdir -p "$RH_TMP/bundle-$backend"
+  jq -n --arg sha "$(sha256sum <"$RH_TMP/hook-$backend.json" | cut -d' ' -f1)" \
+    '{annotations: {"org.opencontainers.image.exposedPorts": "8080/tcp,8443/tcp,53/udp",
+                    "run.runsc-host.policy-sha256": $sha}}' >"$RH_TMP/bundle-$backend/config.json"
 done
 
 # The timing loop runs inside the namespace (no nsenter in the measured calls).
@@ -97,7 +99,7 @@ populate ()
     until [[ $(readlink "/proc/$pid/exe") == */sleep ]]; do :; done
     rh_cleanup_push "kill $pid 2>/dev/null || true"
     printf '{"ociVersion":"1.0.2","id":"%s","pid":%d,"status":"created","bundle":"%s"}' \
-      "$RH_NAME-$backend-bg$i" "$pid" "$RH_TMP/bundle" |
+      "$RH_NAME-$backend-bg$i" "$pid" "$RH_TMP/bundle-$backend" |
       rh_in_netns "$RH_HOOK" --config "$RH_TMP/hook-$backend.json" createRuntime
   done
 }
@@ -107,7 +109,7 @@ depopulate ()
   local backend=$1 i
   for ((i = 0; i < OTHERS; i++)); do
     printf '{"ociVersion":"1.0.2","id":"%s","pid":-1,"status":"stopped","bundle":"%s"}' \
-      "$RH_NAME-$backend-bg$i" "$RH_TMP/bundle" |
+      "$RH_NAME-$backend-bg$i" "$RH_TMP/bundle-$backend" |
       rh_in_netns "$RH_HOOK" --config "$RH_TMP/hook-$backend.json" poststop
   done
 }
@@ -118,17 +120,17 @@ for backend in nft legacy; do
   [[ -x /usr/sbin/iptables-legacy-restore || $backend == nft ]] || continue
   # Warm-up: the first call creates the shared chains.
   rh_in_netns bash "$RH_TMP/hookloop.sh" "$RH_HOOK" "$RH_TMP/hook-$backend.json" "warm-$backend" 3 /dev/null \
-    "$RH_TMP/bundle" "$RH_NAME"
+    "$RH_TMP/bundle-$backend" "$RH_NAME"
   rh_in_netns bash "$RH_TMP/hookloop.sh" "$RH_HOOK" "$RH_TMP/hook-$backend.json" "$backend-0" "$ROUNDS" "$HOOK_CSV" \
-    "$RH_TMP/bundle" "$RH_NAME"
+    "$RH_TMP/bundle-$backend" "$RH_NAME"
   [[ $backend != nft ]] || rh_in_netns bash "$RH_TMP/hookloop.sh" "$RH_HOOK" "$RH_TMP/hook-$backend.json" \
-    "$backend-0-placed" "$ROUNDS" "$HOOK_CSV" "$RH_TMP/bundle" "$RH_NAME" placed
+    "$backend-0-placed" "$ROUNDS" "$HOOK_CSV" "$RH_TMP/bundle-$backend" "$RH_NAME" placed
   populate "$backend"
   rules=$(rh_in_netns "/usr/sbin/iptables-$([[ $backend == nft ]] || echo legacy-)save" | grep -c -- '^-A')
   rh_in_netns bash "$RH_TMP/hookloop.sh" "$RH_HOOK" "$RH_TMP/hook-$backend.json" "$backend-$OTHERS" "$ROUNDS" \
-    "$HOOK_CSV" "$RH_TMP/bundle" "$RH_NAME"
+    "$HOOK_CSV" "$RH_TMP/bundle-$backend" "$RH_NAME"
   [[ $backend != nft ]] || rh_in_netns bash "$RH_TMP/hookloop.sh" "$RH_HOOK" "$RH_TMP/hook-$backend.json" \
-    "$backend-$OTHERS-placed" "$ROUNDS" "$HOOK_CSV" "$RH_TMP/bundle" "$RH_NAME" placed
+    "$backend-$OTHERS-placed" "$ROUNDS" "$HOOK_CSV" "$RH_TMP/bundle-$backend" "$RH_NAME" placed
   depopulate "$backend"
   echo "$backend: $rules rules in the filter table with $OTHERS other containers" >>"$RH_TMP/rules-count"
 done

@@ -102,8 +102,11 @@ cmd_create (const struct rh_policy *p, const struct rh_logger *log, rh_error *er
       rh_error_set (err, EINVAL, "container %s: state status is stopped at create time", st.id);
       goto out;
     }
-  if (check_sandbox_pid (p, st.pid, err) < 0 || rh_hook_annotations (&st, &ann, err) < 0
-      || rh_ports_compute (ann, &p->ports, &ports, &n, err) < 0)
+  /* The policy file is read again here, after runsc has started: refuse to act on one that is
+   * not the policy the rewrite checked this spec against, before any of its values is used
+   * (runsc.path included). */
+  if (rh_hook_annotations (&st, &ann, err) < 0 || rh_hook_check_policy (ann, p->sha256, p->source_path, err) < 0
+      || check_sandbox_pid (p, st.pid, err) < 0 || rh_ports_compute (ann, &p->ports, &ports, &n, err) < 0)
     {
       rh_error_prefix (err, "container %s", st.id);
       goto out;
@@ -117,6 +120,9 @@ out:
   return ret;
 }
 
+/* No policy check here: removal takes back exactly what the record written at create names
+ * (rules, tools, group), so a policy changed since then cannot widen anything, and refusing would
+ * only leave ports open and groups behind. */
 static int
 cmd_poststop (const struct rh_policy *p, const struct rh_logger *log, rh_error *err)
 {

@@ -174,3 +174,32 @@ rh_hook_annotations (const struct rh_hook_state *st, json_t **out, rh_error *err
     return rh_error_prefix (err, "bundle spec %s", path);
   return 0;
 }
+
+int
+rh_hook_check_policy (json_t *ann, const char *loaded_sha, const char *where, rh_error *err)
+{
+  json_t *v = ann ? json_object_get (ann, RH_ANNOTATION_POLICY) : NULL;
+  const char *rec = plain_string (v);
+  const char *name = where ? where : "embedded default policy";
+  bool hex = rec != NULL && strlen (rec) == 64;
+
+  for (size_t i = 0; hex && rec[i]; i++)
+    hex = (rec[i] >= '0' && rec[i] <= '9') || (rec[i] >= 'a' && rec[i] <= 'f');
+  /* The rewrite always records it last (rh_rewrite_mark) and strips any client copy of our
+   * annotation prefix first: a spec without it never went through runsc-host's rewrite. */
+  if (v == NULL)
+    return rh_error_set (err, EPERM,
+                         "annotation %s is missing from the spec: it was not rewritten by runsc-host; refusing "
+                         "to apply the rules of policy %s (sha256 %s)",
+                         RH_ANNOTATION_POLICY, name, loaded_sha);
+  if (!hex)
+    return rh_error_set (err, EPERM, "annotation %s: expected 64 lower-case hex digits, got \"%.80s\"",
+                         RH_ANNOTATION_POLICY, rec ? rec : "(not a string)");
+  if (strcmp (rec, loaded_sha) != 0)
+    return rh_error_set (err, EPERM,
+                         "policy %s has sha256 %s, but the container was created under sha256 %s (annotation %s): "
+                         "the policy changed after the rewrite; refusing to open ports or deny egress under a "
+                         "policy the rewrite did not check",
+                         name, loaded_sha, rec, RH_ANNOTATION_POLICY);
+  return 0;
+}

@@ -38,4 +38,12 @@ int rh_hook_annotations (const struct rh_hook_state *st, json_t **out, rh_error 
 /* Pure part of the above: the annotations of a spec text. */
 int rh_hook_spec_annotations (const char *text, size_t len, json_t **out, rh_error *err);
 
+/* The hook trusts only the policy the spec was rewritten under. ann: the container's
+ * annotations (may be NULL); loaded_sha: hex SHA-256 of the policy the hook loaded; where: its
+ * file, or NULL for the embedded default. Refuses (EPERM) when the annotation
+ * RH_ANNOTATION_POLICY is missing, is not 64 lower-case hex digits, or differs; the error names
+ * both hashes and the annotation. Used before anything is applied (createRuntime/prestart);
+ * poststop takes back what the record of the create says and needs no policy trust. */
+int rh_hook_check_policy (json_t *ann, const char *loaded_sha, const char *where, rh_error *err);
+
 #endif

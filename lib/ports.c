@@ -559,9 +559,11 @@ rh_egress_policy_parse (json_t *section, struct rh_policy *p, rh_error *err)
     }
   if (deny == NULL)
     {
-      /* The metadata server: a second road to the attestation APIs. */
+      /* The metadata server, by both of its addresses (GCE also answers on the IPv6 ULA
+       * fd20:ce::254): a second road to the attestation APIs. */
       deny = rh_xmalloc0 (sizeof (char *));
       rh_strv_push (&deny, "169.254.169.254/32");
+      rh_strv_push (&deny, "fd20:ce::254/128");
     }
   for (size_t i = 0; deny[i]; i++)
     {

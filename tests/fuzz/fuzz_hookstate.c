@@ -1,13 +1,17 @@
 /* Fuzz the hook's input: the OCI state on stdin, and the spec whose annotations give the ports.
  * Invariants: an accepted state has a valid id, a pid in range (and 0 only when stopped), a
- * clean absolute bundle, a known status, and annotations that are an object of strings. */
+ * clean absolute bundle, a known status, and annotations that are an object of strings; the
+ * policy mark is accepted only when it is exactly the loaded policy's hash. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "netrules.h"
 #include "paths.h"
+#include "policy.h"
 #include "rules.h"
+
+static const char sha[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -40,6 +44,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (rh_hook_spec_annotations ((const char *) data, size, &ann, &err) == 0 && ann)
     {
       if (!json_is_object (ann))
+        abort ();
+      if (rh_hook_check_policy (ann, sha, "/p", &err) == 0
+          && strcmp (json_string_value (json_object_get (ann, RH_ANNOTATION_POLICY)), sha) != 0)
         abort ();
       json_decref (ann);
     }

@@ -18,11 +18,32 @@ setup_file ()
   rh_net_outside_create
   rh_net_default_drop
   rh_net_alias 127.0.0.77
-  rh_policy_write '.egress.deny = ["169.254.169.254/32", "127.0.0.77/32"]'
+  # GCE's IPv6 metadata address itself, on lo of this file's namespace only.
+  rh_in_netns ip -6 addr add fd20:ce::254/128 dev lo
+  rh_policy_write '.egress.deny = ["169.254.169.254/32", "127.0.0.77/32", "fd20:ce::254/128"]'
+  # This file's policy, put back after every test whatever the test wrote.
+  cp "$RH_POLICY" "$RH_TMP/policy.std.json"
   rh_containerd_start
   rh_image_build busybox
   rh_net_listen 127.0.0.77 9077 reached-denied
   rh_net_listen 127.0.0.1 9078 reached-allowed
+  listen6 fd20:ce::254 9077 reached-denied6
+  listen6 ::1 9078 reached-allowed6
+}
+
+# An IPv6 listener in RH_NETNS answering TEXT.
+listen6 ()
+{
+  local addr=$1 port=$2 text=$3 i
+  rh_in_netns socat "TCP6-LISTEN:$port,bind=[$addr],fork,reuseaddr,ipv6only=1" SYSTEM:"echo $text" \
+    </dev/null >/dev/null 2>&1 3>&- &
+  rh_cleanup_push "kill $! 2>/dev/null || true"
+  for ((i = 0; i < 100; i++)); do
+    rh_in_netns socat -T1 /dev/null "TCP6:[$addr]:$port,connect-timeout=1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  rh_log "nothing listens on [$addr]:$port"
+  return 1
 }
 
 teardown_file ()
@@ -37,7 +58,8 @@ setup ()
 
 teardown ()
 {
-  [[ -z ${RH_TMP:-} ]] || cp "$RH_TMP/policy.good.json" "$RH_POLICY" 2>/dev/null || true
+  [[ -z ${RH_TMP:-} ]] || { cp "$RH_TMP/policy.std.json" "$RH_POLICY" && cp "$RH_POLICY" "$RH_TMP/policy.good.json"; } \
+    2>/dev/null || true
 }
 
 # The cgroup v2 mount (hybrid hosts: /sys/fs/cgroup/unified).
@@ -114,6 +136,139 @@ stop_container ()
   assert_no_leftovers "$id"
 }
 
+@test "IPv6: the sandbox cannot reach the metadata server's fd20:ce::254, a host process can; no rule left after" {
+  local id
+  id=$(rh_cid egress6)
+  # The hook's createRuntime runs inside the create, so the rules exist before the workload's
+  # first socket. Both families in one container: the v4 rule must not stand in for the v6 one.
+  run rh_run "$RH_IMAGE" "$id" sh -c '
+    echo "allowed6: $(nc -w 2 ::1 9078 </dev/null 2>&1)"
+    echo "denied6: $(nc -w 2 fd20:ce::254 9077 </dev/null 2>&1)"
+    echo "denied4: $(nc -w 2 127.0.0.77 9077 </dev/null 2>&1)"'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  rh_assert_contains "$output" "allowed6: reached-allowed6"
+  rh_refute_contains "$output" "reached-denied"
+  # (busybox nc names no IPv6 address in its message)
+  rh_assert_contains "$output" "denied6: nc: can't connect to remote host: Connection refused"
+  rh_assert_contains "$output" "denied4: nc: can't connect to remote host (127.0.0.77): Connection refused"
+
+  run rh_in_netns socat -T2 - "TCP6:[fd20:ce::254]:9077,connect-timeout=2" </dev/null
+  [ "$status" -eq 0 ]
+  rh_assert_contains "$output" "reached-denied6"
+  assert_no_leftovers "$id"
+  run rh_net_container_rules "$id" ip6tables-save
+  [ -z "$output" ]
+}
+
+@test "IPv6: the shipped egress.deny holds fd20:ce::254/128; ip6tables rejects it while the container runs, none after delete" {
+  local id
+  id=$(rh_cid rules6)
+  # The shipped default egress.deny, not this file's.
+  rh_policy_write
+  [ "$(jq -c .egress.deny "$RH_POLICY")" = '["169.254.169.254/32","fd20:ce::254/128"]' ]
+  rh_run_detached "$RH_IMAGE" "$id" sleep 1000
+  run rh_net_container_rules "$id" ip6tables-save
+  echo "$output"
+  rh_assert_contains "$output" "-d fd20:ce::254/128 -m comment --comment \"runsc-host:$id\" -j REJECT"
+  rh_refute_contains "$output" "169.254"
+  run rh_net_container_rules "$id" iptables-save
+  rh_assert_contains "$output" "-d 169.254.169.254/32"
+  rh_refute_contains "$output" "fd20:ce"
+  run rh_ctr tasks exec --exec-id nc6 "$id" sh -c 'echo "denied6: $(nc -w 2 fd20:ce::254 9077 </dev/null 2>&1)"'
+  echo "$output"
+  rh_refute_contains "$output" "reached-denied6"
+  rh_assert_contains "$output" "Connection refused"
+  stop_container "$id"
+  run rh_net_container_rules "$id" ip6tables-save iptables-save
+  [ -z "$output" ]
+  assert_no_leftovers "$id"
+}
+
+# ---- class 10 of issue 11: the hook acts only under the policy the rewrite used ----
+
+# A "runsc" that replaces the policy file with $1 on create, then runs the real runsc: the
+# policy changes after runsc-host's rewrite and before runsc runs the hook, deterministically.
+swapping_runsc ()
+{
+  local swapped=$1
+  cat >"$RH_TMP/swap-runsc" <<EOF
+#!/bin/sh
+for a in "\$@"; do
+  if [ "\$a" = create ]; then cp '$swapped' '$RH_POLICY.swap' && mv -f '$RH_POLICY.swap' '$RH_POLICY'; break; fi
+done
+exec '$RH_RUNSC' "\$@"
+EOF
+  chmod 0755 "$RH_TMP/swap-runsc"
+}
+
+@test "policy file swapped between the rewrite and the hook: the create fails naming both hashes, nothing is left" {
+  local id created swapped
+  swapping_runsc "$RH_TMP/policy.swapped.json"
+  # Under the policy the rewrite reads, runsc is the swapping stand-in; the swapped-in policy
+  # names the real runsc (so the hook would accept the sandbox) and denies no egress at all.
+  jq --arg r "$RH_TMP/swap-runsc" '.runsc.path = $r' "$RH_TMP/policy.std.json" >"$RH_TMP/policy.created.json"
+  jq '.egress.deny = [] | .ports.static = ["9555/tcp"]' "$RH_TMP/policy.std.json" >"$RH_TMP/policy.swapped.json"
+  created=$(sha256sum <"$RH_TMP/policy.created.json" | cut -d' ' -f1)
+  swapped=$(sha256sum <"$RH_TMP/policy.swapped.json" | cut -d' ' -f1)
+
+  # (No control run with identical bytes is possible: the hook would then refuse the stand-in
+  # as runsc.path. Without the check, the swapped-in policy accepts the real runsc's sandbox and
+  # the workload runs: this test fails, seen on the commit before the check.)
+  # The swap: refused by the hook inside runsc's create.
+  cp "$RH_TMP/policy.created.json" "$RH_POLICY"
+  id=$(rh_cid swapped)
+  run rh_run "$RH_IMAGE" "$id" sh -c 'echo WORKLOAD RAN; nc -w 2 127.0.0.77 9077 </dev/null'
+  echo "$output"
+  [ "$status" -ne 0 ]
+  rh_refute_contains "$output" "WORKLOAD RAN"
+  rh_refute_contains "$output" "reached-denied"
+  rh_assert_contains "$output" \
+    "policy $RH_POLICY has sha256 $swapped, but the container was created under sha256 $created (annotation run.runsc-host.policy-sha256)"
+  cmp "$RH_POLICY" "$RH_TMP/policy.swapped.json" # the swap really happened
+  rh_ctr containers delete "$id" >/dev/null 2>&1 || true
+  rh_assert_nothing_running "$id"
+  assert_no_leftovers "$id"
+  run rh_net_ours
+  rh_refute_contains "$output" "9555"
+}
+
+@test "the hook by hand refuses a spec without the policy mark or marked by another policy; poststop still removes" {
+  local pid id
+  fake_policy
+  pid=$(rh_net_fake_sandbox)
+  id=$(rh_cid mark1)
+  mkdir -p "$RH_TMP/unmarked"
+  echo '{"annotations":{"org.opencontainers.image.exposedPorts":"7071/tcp"}}' >"$RH_TMP/unmarked/config.json"
+  run hook createRuntime <<<"$(rh_net_state "$id" "$pid" created "$RH_TMP/unmarked")"
+  echo "$output"
+  [ "$status" -ne 0 ]
+  rh_assert_contains "$output" "annotation run.runsc-host.policy-sha256 is missing from the spec"
+  [ -z "$(rh_net_container_rules "$id")" ]
+  [ ! -e "$RH_TMP/fake-state/net/$id.json" ]
+  [ ! -e "$(cg2_mount)/runsc-host/$id" ]
+
+  # Applied under the policy it was marked with; then the policy file changes.
+  hook createRuntime <<<"$(rh_net_state "$id" "$pid" created "$RH_TMP/fakebundle")"
+  [ -n "$(rh_net_container_rules "$id")" ]
+  jq '.ports.static = ["7072/tcp"]' "$RH_TMP/fake-policy.json" >"$RH_TMP/fake-policy.new" &&
+    mv -f "$RH_TMP/fake-policy.new" "$RH_TMP/fake-policy.json"
+  # A second createRuntime under the changed file: refused, and the rules of the first stay as
+  # they were (nothing opened by the new policy).
+  run hook createRuntime <<<"$(rh_net_state "$id" "$pid" created "$RH_TMP/fakebundle")"
+  [ "$status" -ne 0 ]
+  rh_assert_contains "$output" "(annotation run.runsc-host.policy-sha256): the policy changed after the rewrite"
+  run rh_net_container_rules "$id" iptables-save
+  rh_assert_contains "$output" "--dport 7070"
+  rh_refute_contains "$output" "--dport 7072"
+  # poststop takes back what the record says, whatever the policy file holds now.
+  kill -KILL "$pid"
+  hook poststop <<<"$(rh_net_state "$id" -1 stopped "$RH_TMP/fakebundle")"
+  [ -z "$(rh_net_container_rules "$id")" ]
+  [ ! -e "$RH_TMP/fake-state/net/$id.json" ]
+  [ ! -e "$(cg2_mount)/runsc-host/$id" ]
+}
+
 @test "a bad port annotation makes ctr run print the error naming it, and leaves no rules" {
   local id v
   for v in 80x 0 70000 80/icmp '80;reboot'; do
@@ -187,7 +342,10 @@ fake_policy ()
   # Whatever a failed test leaves of its stand-in sandboxes: gc (runs after they are killed).
   rh_cleanup_push "rh_in_netns env RUNSC_HOST_CONFIG='$RH_TMP/fake-policy.json' '$RUNSC_HOST' gc >/dev/null 2>&1 || true"
   mkdir -p "$RH_TMP/fakebundle"
-  echo '{"annotations":{"org.opencontainers.image.exposedPorts":"7070/tcp"}}' >"$RH_TMP/fakebundle/config.json"
+  # Marked as the rewrite marks it: the hook acts only under the policy the spec was made under.
+  jq -n --arg sha "$(sha256sum <"$RH_TMP/fake-policy.json" | cut -d' ' -f1)" \
+    '{annotations: {"org.opencontainers.image.exposedPorts": "7070/tcp", "run.runsc-host.policy-sha256": $sha}}' \
+    >"$RH_TMP/fakebundle/config.json"
 }
 
 hook ()
@@ -361,24 +519,28 @@ hook ()
 @test "legacy iptables backend: rules applied and removed, the sandbox refused egress" {
   command -v iptables-legacy-restore >/dev/null || skip "iptables-legacy-restore is not installed"
   local id
-  rh_policy_write '.egress.deny = ["169.254.169.254/32", "127.0.0.77/32"]
+  rh_policy_write '.egress.deny = ["169.254.169.254/32", "127.0.0.77/32", "fd20:ce::254/128"]
     | .ports.iptables_restore = "/usr/sbin/iptables-legacy-restore"
     | .ports.iptables_save = "/usr/sbin/iptables-legacy-save"
     | .ports.ip6tables_restore = "/usr/sbin/ip6tables-legacy-restore"
     | .ports.ip6tables_save = "/usr/sbin/ip6tables-legacy-save"'
   id=$(rh_cid legacy)
   run rh_run --annotation org.opencontainers.image.exposedPorts=8181/tcp "$RH_IMAGE" "$id" sh -c '
-    echo "denied: $(nc -w 2 127.0.0.77 9077 </dev/null 2>&1)"; echo "allowed: $(nc -w 2 127.0.0.1 9078 </dev/null 2>&1)"'
+    echo "denied: $(nc -w 2 127.0.0.77 9077 </dev/null 2>&1)"; echo "allowed: $(nc -w 2 127.0.0.1 9078 </dev/null 2>&1)"
+    echo "denied6: $(nc -w 2 fd20:ce::254 9077 </dev/null 2>&1)"'
   [ "$status" -eq 0 ]
   rh_assert_contains "$output" "allowed: reached-allowed"
   rh_refute_contains "$output" "reached-denied"
+  rh_assert_contains "$output" "denied6: nc: can't connect to remote host: Connection refused"
   run rh_net_container_rules "$id" iptables-legacy-save ip6tables-legacy-save
   [ -z "$output" ]
   # And while one runs, its rules are in the legacy tables (not the nft ones).
   rh_run_detached --annotation org.opencontainers.image.exposedPorts=8181/tcp "$RH_IMAGE" "$id" sleep 1000
   run rh_net_container_rules "$id" iptables-legacy-save
   rh_assert_contains "$output" "--dport 8181"
-  run rh_net_container_rules "$id" iptables-save
+  run rh_net_container_rules "$id" ip6tables-legacy-save
+  rh_assert_contains "$output" "-d fd20:ce::254/128"
+  run rh_net_container_rules "$id" iptables-save ip6tables-save
   [ -z "$output" ]
   stop_container "$id"
   run rh_net_container_rules "$id" iptables-legacy-save ip6tables-legacy-save

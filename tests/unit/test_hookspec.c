@@ -377,6 +377,95 @@ test_annotations_from_bundle (void **state)
   assert_int_equal (rh_hook_spec_annotations ("[", 1, &ann, &err), -1);
 }
 
+/* Class 10 of issue 11: the hook acts only under the policy the rewrite marked the spec with. */
+static void
+test_policy_mark_checked (void **state)
+{
+  struct rh_policy *file = policy ("/etc/runsc-host/config.json", "");
+  struct rh_policy *other = policy ("/etc/runsc-host/config.json", "\"comment\":\"changed\"");
+  struct rh_policy *embedded = NULL;
+  struct rh_rewrite_ctx ctx = { .policy = file, .container_id = "c1", .bundle = "/b" };
+  /* A client's own copy of the mark is overwritten (and stripped earlier by the rewrite). */
+  _cleanup_json_ json_t *spec = parse ("{\"annotations\":{\"run.runsc-host.policy-sha256\":\"x\"}}");
+  json_t *ann;
+  rh_error err;
+
+  assert_int_equal (rh_rewrite_mark (spec, &ctx, &err), 0);
+  ann = json_object_get (spec, "annotations");
+  assert_int_equal (rh_hook_check_policy (ann, file->sha256, file->source_path, &err), 0);
+
+  /* The file changed between the rewrite and the hook: both hashes and the key are named. */
+  assert_string_not_equal (file->sha256, other->sha256);
+  assert_int_equal (rh_hook_check_policy (ann, other->sha256, other->source_path, &err), -1);
+  assert_int_equal (err.code, EPERM);
+  assert_contains (err.msg, "policy /etc/runsc-host/config.json has sha256 ");
+  assert_contains (err.msg, other->sha256);
+  assert_contains (err.msg, file->sha256);
+  assert_contains (err.msg, "(annotation run.runsc-host.policy-sha256)");
+
+  /* The embedded default: the rewrite and the hook hash the same compiled-in text. */
+  assert_int_equal (rh_policy_parse (rh_default_policy_json, strlen (rh_default_policy_json), NULL, &embedded, &err),
+                    0);
+  ctx.policy = embedded;
+  assert_int_equal (rh_rewrite_mark (spec, &ctx, &err), 0);
+  assert_int_equal (rh_hook_check_policy (ann, embedded->sha256, NULL, &err), 0);
+  assert_int_equal (rh_hook_check_policy (ann, file->sha256, file->source_path, &err), -1);
+  /* And a file policy against a spec made under the embedded one names the latter's hash. */
+  assert_contains (err.msg, embedded->sha256);
+  assert_int_equal (rh_hook_check_policy (ann, "0", NULL, &err), -1);
+  assert_contains (err.msg, "policy embedded default policy has sha256 0,");
+
+  rh_policy_free (file);
+  rh_policy_free (other);
+  rh_policy_free (embedded);
+}
+
+static void
+test_policy_mark_bad (void **state)
+{
+  static const char sha[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  static const char *const bad[] = {
+    "{\"run.runsc-host.policy-sha256\":\"0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef\"}",
+    "{\"run.runsc-host.policy-sha256\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\"}",
+    "{\"run.runsc-host.policy-sha256\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0\"}",
+    "{\"run.runsc-host.policy-sha256\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg\"}",
+    "{\"run.runsc-host.policy-sha256\":\"\"}",
+    "{\"run.runsc-host.policy-sha256\":42}",
+    "{\"run.runsc-host.policy-sha256\":null}",
+  };
+  rh_error err;
+
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    {
+      _cleanup_json_ json_t *ann = parse (bad[i]);
+      if (rh_hook_check_policy (ann, sha, "/p.json", &err) == 0)
+        fail_msg ("accepted %s", bad[i]);
+      assert_int_equal (err.code, EPERM);
+      assert_contains (err.msg, "annotation run.runsc-host.policy-sha256: expected 64 lower-case hex digits");
+    }
+  {
+    _cleanup_json_ json_t *ann = json_pack ("{s:s}", RH_ANNOTATION_POLICY, sha);
+    assert_int_equal (rh_hook_check_policy (ann, sha, "/p.json", &err), 0);
+  }
+  {
+    /* An embedded NUL (a json_t can hold one) does not cut the value short. */
+    _cleanup_json_ json_t *ann = json_object ();
+    json_object_set_new (ann, RH_ANNOTATION_POLICY,
+                         json_stringn ("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\0x", 65));
+    assert_int_equal (rh_hook_check_policy (ann, sha, "/p.json", &err), -1);
+  }
+  /* Missing: no annotations at all, or not this one. */
+  assert_int_equal (rh_hook_check_policy (NULL, sha, "/p.json", &err), -1);
+  assert_contains (err.msg, "annotation run.runsc-host.policy-sha256 is missing from the spec");
+  assert_contains (err.msg, "policy /p.json (sha256 " );
+  {
+    _cleanup_json_ json_t *ann = parse ("{\"org.opencontainers.image.exposedPorts\":\"80\"}");
+    assert_int_equal (rh_hook_check_policy (ann, sha, NULL, &err), -1);
+    assert_contains (err.msg, "is missing from the spec");
+    assert_contains (err.msg, "embedded default policy");
+  }
+}
+
 int
 main (void)
 {
@@ -394,6 +483,8 @@ main (void)
     cmocka_unit_test (test_state_invalid),
     cmocka_unit_test (test_state_too_big),
     cmocka_unit_test (test_annotations_from_bundle),
+    cmocka_unit_test (test_policy_mark_checked),
+    cmocka_unit_test (test_policy_mark_bad),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -131,6 +131,8 @@ test_cidr_parse (void **state)
     { "fd00::1/64", "fd00::/64", 6 },
     { "fd00::1", "fd00::1/128", 6 },
     { "FD00:0:0::1/128", "fd00::1/128", 6 },
+    { "fd20:ce::254", "fd20:ce::254/128", 6 },
+    { "fd20:ce:0::254/128", "fd20:ce::254/128", 6 },
   };
   static const char *const bad[] = { "300.1.1.1", "1.2.3.4/33", "1.2.3.4/", "1.2.3.4/08", "1.2.3.4/-1",
                                      "host.example", "", "/8", "fd00::/129", "1.2.3.4/8 ", "1.2.3.4;x" };
@@ -167,7 +169,8 @@ test_policy_defaults (void **state)
   assert_string_equal (p->ports.ip6tables_save, "/usr/sbin/ip6tables-save");
   assert_int_equal (rh_strv_len (p->egress.deny4), 1);
   assert_string_equal (p->egress.deny4[0], "169.254.169.254/32");
-  assert_int_equal (rh_strv_len (p->egress.deny6), 0);
+  assert_int_equal (rh_strv_len (p->egress.deny6), 1);
+  assert_string_equal (p->egress.deny6[0], "fd20:ce::254/128");
   assert_int_equal (p->egress.cgroup_mode, RH_CGROUP_AUTO);
   assert_string_equal (p->egress.cgroup_parent, "runsc-host");
   rh_policy_free (p);
@@ -177,6 +180,8 @@ test_policy_defaults (void **state)
   assert_int_equal (rh_policy_parse (rh_default_policy_json, strlen (rh_default_policy_json), NULL, &p, &err), 0);
   assert_int_equal (p->ports.deny[0].lo, 22);
   assert_string_equal (p->egress.deny4[0], "169.254.169.254/32");
+  assert_int_equal (rh_strv_len (p->egress.deny6), 1);
+  assert_string_equal (p->egress.deny6[0], "fd20:ce::254/128");
   rh_policy_free (p);
 }
 
