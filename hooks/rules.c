@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "container_id.h"
 #include "fsutil.h"
 #include "netrules.h"
 #include "paths.h"
@@ -74,7 +75,7 @@ rh_hook_state_parse (const char *text, size_t len, struct rh_hook_state *st, rh_
   s = plain_string (json_object_get (j, "id"));
   if (s == NULL)
     return rh_error_set (err, EINVAL, "state field id: expected a string");
-  if (rh_netrules_check_id (s, err) < 0)
+  if (rh_container_id_check (s, err) < 0)
     return rh_error_prefix (err, "state field id");
 
   s = plain_string (json_object_get (j, "status"));

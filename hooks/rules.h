@@ -17,7 +17,7 @@
 
 struct rh_hook_state
 {
-  char *id;            /* checked with rh_netrules_check_id */
+  char *id;            /* checked with rh_container_id_check */
   pid_t pid;           /* 0 when absent (poststop) */
   char *status;        /* "creating", "created", "running", "stopped", "paused" */
   char *bundle;        /* absolute, lexically clean */

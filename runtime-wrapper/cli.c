@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "container_id.h"
 #include "cli_scan.h"
 #include "util.h"
 
@@ -229,23 +230,13 @@ is_true (const struct occ *o)
   return strcmp (o->value, "true") == 0;
 }
 
-/* runc's container id rule (^[\w+.-]+$, not . or ..); it becomes a path component and a
- * netfilter comment, so it is checked here for every subcommand. */
+/* Every subcommand checks its id with the one rule (container_id.h): it becomes a path component
+ * and a netfilter comment. */
 static int
 check_id (const char *cmd, const char *id, rh_error *err)
 {
-  size_t n = strlen (id);
-
-  if (n == 0)
-    return rh_error_set (err, EINVAL, "%s: container id must not be empty", cmd);
-  if (n > 255)
-    return rh_error_set (err, EINVAL, "%s: container id is longer than 255 characters", cmd);
-  if (strcmp (id, ".") == 0 || strcmp (id, "..") == 0)
-    return rh_error_set (err, EINVAL, "%s: invalid container id %s", cmd, id);
-  for (const char *p = id; *p; p++)
-    if (!(isalnum ((unsigned char) *p) || *p == '_' || *p == '+' || *p == '-' || *p == '.'))
-      return rh_error_set (err, EINVAL, "%s: invalid container id \"%s\": only letters, digits, '_', '+', '-' "
-                                        "and '.' are allowed", cmd, id);
+  if (rh_container_id_check (id, err) < 0)
+    return rh_error_prefix (err, "%s", cmd);
   return 0;
 }
 

@@ -27,7 +27,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       char *clean = rh_path_clean (NULL, st.bundle);
       const char *k;
       json_t *v;
-      if (rh_netrules_check_id (st.id, &err) < 0 || st.pid < 0 || st.pid > RH_PID_MAX || st.bundle[0] != '/'
+      if (rh_container_id_check (st.id, &err) < 0 || st.pid < 0 || st.pid > RH_PID_MAX || st.bundle[0] != '/'
           || strcmp (clean, st.bundle) != 0)
         abort ();
       if (st.pid == 0 && strcmp (st.status, "stopped") != 0)

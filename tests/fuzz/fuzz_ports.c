@@ -132,7 +132,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         for (size_t i = 0; i < t.n_jumps; i++)
           {
             char *d;
-            if (rh_netrules_check_id (t.jumps[i].id, &err) < 0 || strncmp (t.jumps[i].line, "-A ", 3) != 0)
+            if (rh_container_id_check (t.jumps[i].id, &err) < 0 || strncmp (t.jumps[i].line, "-A ", 3) != 0)
               abort ();
             d = rh_netrules_del_text_from_table (&t, t.jumps[i].id);
             if (d == NULL)

@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "container_id.h"
 #include "error.h"
 #include "log.h"
 
@@ -41,7 +42,7 @@ struct rh_rewrite_ctx;
 
 #define RH_GATE_SOCKET_NAME "teeserver.sock"
 #define RH_GATE_DEFAULT_BINARY "/usr/libexec/runsc-host/runsc-host-gate"
-#define RH_GATE_MAX_ID 128
+#define RH_GATE_MAX_ID RH_CONTAINER_ID_MAX
 /* Control protocol: one JSON object per line each way, one request per connection. */
 #define RH_GATE_CONTROL_MAX_REQUEST 4096
 #define RH_GATE_CONTROL_MAX_RESPONSE (8u << 20)

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "container_id.h"
 #include "fsutil.h"
 #include "netrules_sys.h"
 #include "policy.h"
@@ -548,7 +549,7 @@ remove_common (const struct rh_policy *p, const char *id, bool force, const stru
   _cleanup_free_ char *path = NULL;
   struct stat st;
 
-  if (rh_netrules_check_id (id, err) < 0)
+  if (rh_container_id_check (id, err) < 0)
     return -1;
   /* Nothing recorded: nothing of this id to undo (the record is written before anything is
    * changed, and removed after everything is undone; what a crash leaves without one is gc's).
@@ -593,7 +594,7 @@ rh_netrules_removal_pending (const struct rh_policy *p, const char *container_id
   rh_error ignored;
   bool pending;
 
-  if (rh_netrules_check_id (container_id, &ignored) < 0 || record_read (p, container_id, &r, &ignored) <= 0)
+  if (rh_container_id_check (container_id, &ignored) < 0 || record_read (p, container_id, &r, &ignored) <= 0)
     return false;
   pending = !record_alive (&r);
   record_clear (&r);
@@ -660,7 +661,7 @@ rh_netrules_apply (const struct rh_policy *p, const struct rh_netrules_request *
   char *const *deny[2] = { p->egress.deny4, p->egress.deny6 };
   rh_error undo_err;
 
-  if (rh_netrules_check_id (req->id, err) < 0)
+  if (rh_container_id_check (req->id, err) < 0)
     return -1;
   if (req->pid <= 1)
     return rh_error_set (err, EINVAL, "container %s: invalid sandbox pid %d", req->id, (int) req->pid);
@@ -770,7 +771,7 @@ cgroup_sweep (const struct rh_policy *p, const struct rh_logger *log)
     {
       _cleanup_free_ char *dir = NULL, *rec = NULL;
       struct stat st;
-      if (rh_netrules_check_id (de->d_name, &e) < 0)
+      if (rh_container_id_check (de->d_name, &e) < 0)
         continue;
       dir = rh_xasprintf ("%s/%s", parent, de->d_name);
       rec = record_path (p, de->d_name);
@@ -824,7 +825,7 @@ rh_netrules_gc (const struct rh_policy *p, bool dry_run, const struct rh_logger 
       if (len <= 5 || strcmp (de->d_name + len - 5, ".json") != 0)
         continue;
       id = strndup (de->d_name, len - 5);
-      if (id == NULL || rh_netrules_check_id (id, &e) < 0 || record_read (p, id, &r, &e) <= 0)
+      if (id == NULL || rh_container_id_check (id, &e) < 0 || record_read (p, id, &r, &e) <= 0)
         continue;
       alive = record_alive (&r);
       record_clear (&r);

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "container_id.h"
 #include "error.h"
 #include "log.h"
 #include "ports.h"
@@ -35,16 +36,12 @@ struct rh_policy;
 #define RH_NET_CHAIN_PREFIX_OUT "RH-E-"
 #define RH_NET_COMMENT_PREFIX "runsc-host:"
 /* Longest container id we put into rule comments and cgroup names. */
-#define RH_NET_ID_MAX 128
+#define RH_NET_ID_MAX RH_CONTAINER_ID_MAX
 /* "RH-I-" + 16 hex + NUL */
 #define RH_NET_CHAIN_NAME_MAX 24
 
 /* ---- pure: names and text ---- */
 
-/* Container ids used in rules: 1-128 of [A-Za-z0-9_.+-], starting with a letter or digit (what
- * runc, containerd, Docker and Kubernetes generate). Anything else is refused before it reaches
- * rule text, a file name or a cgroup name. */
-int rh_netrules_check_id (const char *id, rh_error *err);
 
 void rh_netrules_chain_names (const char *id, char in[RH_NET_CHAIN_NAME_MAX], char out[RH_NET_CHAIN_NAME_MAX]);
 

@@ -52,6 +52,12 @@ int rh_caps_rewrite_process (json_t *process, const struct rh_policy *policy, co
 
 /* Is cap (any spelling libcap accepts: "CAP_SYS_ADMIN", "cap_sys_admin", "21") in the drop
  * list? For `exec --cap` flags. */
+/* libcap's number (0..63) for any spelling it accepts, or -1; the canonical upper-case name of a
+ * number, and a comma-separated list of the names in a mask (callers free both). */
+int rh_cap_number (const char *name);
+char *rh_cap_canonical (int v);
+char *rh_cap_mask_names (uint64_t mask);
+
 bool rh_caps_is_dropped (const struct rh_policy *policy, const char *cap);
 
 #endif

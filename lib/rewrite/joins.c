@@ -16,17 +16,6 @@
 static const char *const type_keys[] = { K_CRI_TYPE, K_CRIO_TYPE, NULL };
 static const char *const sandbox_keys[] = { K_CRI_SANDBOX, K_CRIO_SANDBOX, NULL };
 
-int
-rh_joins_policy_parse (json_t *value, struct rh_policy *p, rh_error *err)
-{
-  p->allow_sandbox_join = false;
-  if (value == NULL)
-    return 0;
-  if (!json_is_boolean (value))
-    return rh_error_set (err, EINVAL, "policy key allow_sandbox_join: expected true or false");
-  p->allow_sandbox_join = json_is_true (value);
-  return 0;
-}
 
 static const char *
 in_list (const char *key, const char *const *list, bool fold)

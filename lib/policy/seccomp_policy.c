@@ -1,6 +1,6 @@
-/* [seccomp] Policy section, profile checks and the spec modifier (the merge: seccomp_merge.c).
- * See seccomp.h for the evaluation model this follows (runsc's, not libseccomp's) and
- * docs/seccomp.md for the choices made. */
+/* [seccomp] Policy section and profile checks (the modifier: rewrite/seccomp.c; the merge:
+ * rewrite/seccomp_merge.c). See seccomp.h for the evaluation model this follows (runsc's, not
+ * libseccomp's) and docs/seccomp.md for the choices made. */
 #include "seccomp.h"
 
 #include <ctype.h>
@@ -14,12 +14,11 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "caps_exec.h"
 #include "cleanup.h"
 #include "fsutil.h"
 #include "policy.h"
 #include "seccomp_int.h"
-#include "spec_rewrite.h"
+#include "spec_keys.h"
 #include "util.h"
 
 /* libseccomp's own header is also called seccomp.h, and lib/ (which holds this module's
@@ -45,8 +44,6 @@ static const struct
 /* The fields runsc reads at each level. Go's encoding/json also takes "Seccomp", "ACTION" or
  * "Names" for them (the last spelling wins), so a twin key could swap the action or the names
  * of a rule after the merge has judged it: any non-canonical spelling is refused. */
-static const char *const spec_fields[] = { "linux", NULL };
-static const char *const linux_fields[] = { "seccomp", NULL };
 static const char *const profile_fields[] = { "defaultAction", "defaultErrnoRet", "architectures", "flags",
                                               "listenerPath", "listenerMetadata", "syscalls", NULL };
 const char *const rh_seccomp_rule_fields[] = { "names", "action", "errnoRet", "args", NULL };
@@ -489,7 +486,7 @@ build_tree_profile (void)
 
   if (dir[0] != '/')
     return NULL;
-  for (int up = 0; up < 2; up++)
+  for (int up = 0; up < 3; up++) /* lib/policy/seccomp_policy.c -> the source root */
     {
       slash = strrchr (dir, '/');
       if (slash == NULL || slash == dir)
@@ -639,48 +636,4 @@ rh_seccomp_policy_free (struct rh_seccomp_policy *s)
   if (s->deny)
     json_decref (s->deny);
   memset (s, 0, sizeof *s);
-}
-
-/* ---- the modifier ---- */
-
-int
-rh_seccomp_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
-{
-  const struct rh_seccomp_policy *sp = &ctx->policy->seccomp;
-  json_t *lnx = json_object_get (spec, "linux");
-  json_t *prof;
-
-  if (rh_json_check_go_keys (spec, "spec", spec_fields, err) < 0)
-    return -1;
-  if (!rh_seccomp_is_absent (lnx) && !json_is_object (lnx))
-    return rh_error_set (err, EINVAL, "linux: expected an object");
-  if (json_is_object (lnx) && rh_json_check_go_keys (lnx, "linux", linux_fields, err) < 0)
-    return -1;
-  prof = json_object_get (lnx, "seccomp");
-  if (rh_seccomp_is_absent (prof))
-    {
-      /* No profile (a client that leaves seccomp to the runtime, or --privileged, or
-       * seccomp=unconfined): the sandbox still gets one. Without it runsc applies none. */
-      const json_t *dflt;
-      const char *source;
-      if (rh_seccomp_default_profile (sp, &dflt, &source, err) < 0)
-        {
-          if (err->code == ENOENT)
-            return rh_error_prefix (err, "the spec has no linux.seccomp and the default seccomp profile cannot be "
-                                         "read (policy key seccomp.default_profile)");
-          return rh_error_prefix (err, "the spec has no linux.seccomp and the default seccomp profile is refused");
-        }
-      if (rh_seccomp_is_absent (lnx))
-        {
-          lnx = json_object ();
-          json_object_set_new (spec, "linux", lnx);
-        }
-      prof = json_deep_copy (dflt);
-      json_object_set_new (lnx, "seccomp", prof);
-      rh_log_info (ctx->log, "seccomp: the spec has no profile; installed the default profile %s (policy key "
-                             "seccomp.default_profile)", source);
-    }
-  if (rh_seccomp_check_profile (prof, "linux.seccomp", err) < 0)
-    return rh_error_prefix (err, "seccomp profile refused");
-  return rh_seccomp_merge (prof, sp, ctx->log, err);
 }

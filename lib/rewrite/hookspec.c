@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "netrules.h"
+#include "container_id.h"
 #include "paths.h"
 #include "spec_rewrite.h"
 #include "util.h"
@@ -92,7 +92,7 @@ rh_hooks_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
 
   /* The id ends up in rule comments, a cgroup name and a file name: refuse odd ones now, not in
    * the hook after runsc has started the sandbox. */
-  if (ctx->container_id && rh_netrules_check_id (ctx->container_id, err) < 0)
+  if (ctx->container_id && rh_container_id_check (ctx->container_id, err) < 0)
     return rh_error_prefix (err, "exposed ports");
 
   if (ann != NULL && json_is_null (ann))

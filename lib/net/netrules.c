@@ -9,35 +9,9 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "container_id.h"
 #include "fsutil.h"
 #include "util.h"
-
-static bool
-id_char_ok (char c, bool first)
-{
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-    return true;
-  return !first && (c == '_' || c == '.' || c == '+' || c == '-');
-}
-
-int
-rh_netrules_check_id (const char *id, rh_error *err)
-{
-  size_t len;
-
-  if (id == NULL || *id == '\0')
-    return rh_error_set (err, EINVAL, "container id is empty");
-  len = strnlen (id, RH_NET_ID_MAX + 1);
-  if (len > RH_NET_ID_MAX)
-    return rh_error_set (err, EINVAL, "container id %.40s... is longer than %d characters", id, RH_NET_ID_MAX);
-  for (size_t i = 0; i < len; i++)
-    if (!id_char_ok (id[i], i == 0))
-      return rh_error_set (err, EINVAL,
-                           "container id %.*s: only letters, digits, '_', '.', '+' and '-' are allowed, starting "
-                           "with a letter or digit",
-                           (int) len, id);
-  return 0;
-}
 
 void
 rh_netrules_chain_names (const char *id, char in[RH_NET_CHAIN_NAME_MAX], char out[RH_NET_CHAIN_NAME_MAX])
@@ -241,7 +215,7 @@ parse_rule (struct rh_netrules_table *t, const char *line)
     }
   else if ((strcmp (w[1], RH_NET_CHAIN_IN) == 0 || strcmp (w[1], RH_NET_CHAIN_OUT) == 0) && comment
            && rh_str_has_prefix (comment, RH_NET_COMMENT_PREFIX)
-           && rh_netrules_check_id (comment + strlen (RH_NET_COMMENT_PREFIX), &ignored) == 0)
+           && rh_container_id_check (comment + strlen (RH_NET_COMMENT_PREFIX), &ignored) == 0)
     {
       struct rh_netrules_jump *j;
       t->jumps = rh_xrealloc (t->jumps, (t->n_jumps + 1) * sizeof *t->jumps);

@@ -54,6 +54,9 @@ bool rh_mount_is_bind (json_t *m);
 int rh_rewrite_root (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);
 int rh_rewrite_mounts (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);
 int rh_rewrite_devices (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);
+/* The capabilities step's part of the devices modifier (devices.c): a privileged spec's broad allow
+ * rules replaced by deny-all and the standard devices. */
+int rh_devices_tame_privileged (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);
 int rh_rewrite_network (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);
 int rh_rewrite_annotations (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);
 int rh_rewrite_mark (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);

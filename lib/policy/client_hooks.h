@@ -73,4 +73,7 @@ bool rh_hook_args_match (char *const *patterns, json_t *argv);
 /* Spec modifier. Runs before hookspec.c's rh_hooks_rewrite. */
 int rh_client_hooks_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);
 
+/* The OCI hook lists, NULL-terminated: prestart, createRuntime, ..., poststop. */
+extern const char *const rh_client_hook_kinds[];
+
 #endif
