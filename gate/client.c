@@ -131,13 +131,11 @@ exec_daemon (const struct rh_policy *p, int ready_w)
     signal (s, SIG_DFL);
 
   argv[n++] = p->gate.binary;
-  if (p->source_path)
-    {
-      argv[n++] = (char *) "--config";
-      argv[n++] = p->source_path;
-    }
-  else
-    argv[n++] = (char *) "--embedded-policy";
+  {
+    const char *pol[3];
+    for (size_t i = 0, k = rh_policy_child_args (p, pol); i < k; i++)
+      argv[n++] = (char *) pol[i];
+  }
   argv[n++] = (char *) "--ready-fd";
   argv[n++] = (char *) "3";
   argv[n] = NULL;

@@ -175,11 +175,7 @@ report_ready (struct options *o, const char *fmt, ...)
 static int
 load_policy (const struct options *o, struct rh_policy **p, rh_error *err)
 {
-  if (o->config)
-    return rh_policy_load_file (o->config, p, err);
-  if (o->embedded)
-    return rh_policy_parse (rh_default_policy_json, strlen (rh_default_policy_json), NULL, p, err);
-  return rh_policy_load (getenv ("RUNSC_HOST_CONFIG"), RH_SYSCONF_POLICY, p, err);
+  return rh_policy_load_for (o->config, o->embedded, getenv ("RUNSC_HOST_CONFIG"), RH_SYSCONF_POLICY, p, err);
 }
 
 /* After every listening socket exists, the daemon needs no privilege: it only creates files in

@@ -211,22 +211,7 @@ main (int argc, char **argv)
       return 1;
     }
   /* The injected hook always names its policy; RUNSC_HOST_CONFIG only matters when run by hand. */
-  if (config)
-    {
-      if (config[0] != '/')
-        {
-          rh_error_set (&err, EINVAL, "--config %s: not an absolute path", config);
-          goto fail;
-        }
-      if (rh_policy_load_file (config, &policy, &err) < 0)
-        goto fail;
-    }
-  else if (embedded)
-    {
-      if (rh_policy_parse (rh_default_policy_json, strlen (rh_default_policy_json), NULL, &policy, &err) < 0)
-        goto fail;
-    }
-  else if (rh_policy_load (getenv ("RUNSC_HOST_CONFIG"), RH_SYSCONF_POLICY, &policy, &err) < 0)
+  if (rh_policy_load_for (config, embedded, getenv ("RUNSC_HOST_CONFIG"), RH_SYSCONF_POLICY, &policy, &err) < 0)
     goto fail;
 
   if (strcmp (cmd, "createRuntime") == 0 || strcmp (cmd, "prestart") == 0)

@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "container_id.h"
 #include "fsutil.h"
+#include "jsonutil.h"
 #include "netrules.h"
 #include "paths.h"
 #include "policy.h"
@@ -54,17 +55,14 @@ int
 rh_hook_state_parse (const char *text, size_t len, struct rh_hook_state *st, rh_error *err)
 {
   _cleanup_json_ json_t *j = NULL;
-  json_error_t jerr;
   json_t *v;
   const char *s;
 
   memset (st, 0, sizeof *st);
   if (len > RH_HOOK_STATE_MAX)
     return rh_error_set (err, EFBIG, "state: larger than %u bytes", RH_HOOK_STATE_MAX);
-  j = json_loadb (text, len, JSON_REJECT_DUPLICATES, &jerr);
-  if (j == NULL)
-    return rh_error_set (err, EINVAL, "state: invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
-                         jerr.text);
+  if (rh_json_parse ("state", text, len, 0, &j, err) < 0)
+    return -1;
   if (!json_is_object (j))
     return rh_error_set (err, EINVAL, "state: expected a JSON object");
   /* Unknown fields are tolerated (later spec versions may add some) and not used. */
@@ -137,13 +135,11 @@ int
 rh_hook_spec_annotations (const char *text, size_t len, json_t **out, rh_error *err)
 {
   _cleanup_json_ json_t *spec = NULL;
-  json_error_t jerr;
   json_t *ann;
 
   *out = NULL;
-  spec = json_loadb (text, len, JSON_REJECT_DUPLICATES, &jerr);
-  if (spec == NULL)
-    return rh_error_set (err, EINVAL, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column, jerr.text);
+  if (rh_json_parse (NULL, text, len, 0, &spec, err) < 0)
+    return -1;
   if (!json_is_object (spec))
     return rh_error_set (err, EINVAL, "expected a JSON object");
   ann = json_object_get (spec, "annotations");

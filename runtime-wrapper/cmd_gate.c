@@ -124,13 +124,12 @@ cmd_run (const struct rh_cmd_env *env, int argc, char **argv)
   _cleanup_strv_ char **args = rh_xmalloc0 (sizeof (char *));
 
   rh_strv_push (&args, p->gate.binary);
-  if (p->source_path)
-    {
-      rh_strv_push (&args, "--config");
-      rh_strv_push (&args, p->source_path);
-    }
-  else
-    rh_strv_push (&args, "--embedded-policy");
+  {
+    const char *pol[3];
+    rh_policy_child_args (p, pol);
+    for (const char **a = pol; *a; a++)
+      rh_strv_push (&args, *a);
+  }
   for (int i = 1; i < argc; i++)
     {
       if (strcmp (argv[i], "--debug") != 0)

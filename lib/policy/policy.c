@@ -10,6 +10,7 @@
 #include "cleanup.h"
 #include "fsutil.h"
 #include "joins.h"
+#include "jsonutil.h"
 #include "paths.h"
 #include "util.h"
 
@@ -331,14 +332,12 @@ int
 rh_policy_parse (const char *text, size_t len, const char *source_path, struct rh_policy **out, rh_error *err)
 {
   _cleanup_json_ json_t *root = NULL;
-  json_error_t jerr;
   struct rh_policy *p;
   const char *where = source_path ? source_path : "embedded default policy";
+  _cleanup_free_ char *what = rh_xasprintf ("policy %s", where);
 
-  root = json_loadb (text, len, JSON_REJECT_DUPLICATES, &jerr);
-  if (root == NULL)
-    return rh_error_set (err, EINVAL, "policy %s: invalid JSON at line %d column %d: %s", where, jerr.line,
-                         jerr.column, jerr.text);
+  if (rh_json_parse (what, text, len, 0, &root, err) < 0)
+    return -1;
   if (!json_is_object (root))
     return rh_error_set (err, EINVAL, "policy %s: expected a JSON object", where);
 
@@ -389,6 +388,38 @@ rh_policy_load (const char *env_path, const char *sys_path, struct rh_policy **o
   if (sys_path && errno != ENOENT)
     return rh_error_sys (err, errno, "load policy %s", sys_path);
   return rh_policy_parse (rh_default_policy_json, strlen (rh_default_policy_json), NULL, out, err);
+}
+
+size_t
+rh_policy_child_args (const struct rh_policy *p, const char *out[3])
+{
+  size_t n = 0;
+  if (p->source_path)
+    {
+      out[n++] = "--config";
+      out[n++] = p->source_path;
+    }
+  else
+    out[n++] = "--embedded-policy";
+  out[n] = NULL;
+  return n;
+}
+
+int
+rh_policy_load_for (const char *config, bool embedded, const char *env_path, const char *sys_path,
+                    struct rh_policy **out, rh_error *err)
+{
+  if (config && embedded)
+    return rh_error_set (err, EINVAL, "--config and --embedded-policy exclude each other");
+  if (config)
+    {
+      if (config[0] != '/')
+        return rh_error_set (err, EINVAL, "--config %s: not an absolute path", config);
+      return rh_policy_load_file (config, out, err);
+    }
+  if (embedded)
+    return rh_policy_parse (rh_default_policy_json, strlen (rh_default_policy_json), NULL, out, err);
+  return rh_policy_load (env_path, sys_path, out, err);
 }
 
 void

@@ -100,6 +100,20 @@ int rh_policy_load (const char *env_path, const char *sys_path, struct rh_policy
 
 void rh_policy_free (struct rh_policy *p);
 
+/* ---- passing the policy to the hook and the gate ----
+ * runsc-host hands the policy it ran under to the processes it starts (the injected hook, the
+ * gate daemon) as `--config FILE`, or `--embedded-policy` for the compiled-in default: runsc
+ * gives hooks no environment, so RUNSC_HOST_CONFIG cannot carry it. */
+
+/* The arguments that name p: out[] gets "--config", FILE or "--embedded-policy", then NULL.
+ * Returns how many it wrote (1 or 2); the strings belong to p or are static. */
+size_t rh_policy_child_args (const struct rh_policy *p, const char *out[3]);
+
+/* The receiving side: config (--config, must be absolute) or embedded (--embedded-policy), which
+ * exclude each other; neither: rh_policy_load (env_path, sys_path). */
+int rh_policy_load_for (const char *config, bool embedded, const char *env_path, const char *sys_path,
+                        struct rh_policy **out, rh_error *err);
+
 /* The embedded default policy text (generated from config/runsc-host.json.in). */
 extern const char rh_default_policy_json[];
 

@@ -16,6 +16,7 @@
 
 #include "cleanup.h"
 #include "fsutil.h"
+#include "jsonutil.h"
 #include "policy.h"
 #include "seccomp_int.h"
 #include "spec_keys.h"
@@ -523,7 +524,6 @@ load_default_profile (const char *configured, struct rh_seccomp_default *d, rh_e
   _cleanup_free_ char *fallback = NULL;
   _cleanup_json_ json_t *prof = NULL;
   const char *path = configured;
-  json_error_t jerr;
   size_t len = 0;
   rh_error rerr = { 0 };
 
@@ -546,10 +546,11 @@ load_default_profile (const char *configured, struct rh_seccomp_default *d, rh_e
         }
       path = fallback;
     }
-  prof = json_loadb (text, len, JSON_REJECT_DUPLICATES, &jerr);
-  if (prof == NULL)
-    return rh_error_set (err, EINVAL, "policy key seccomp.default_profile: %s: invalid JSON at line %d column %d: %s",
-                         path, jerr.line, jerr.column, jerr.text);
+  {
+    _cleanup_free_ char *what = rh_xasprintf ("policy key seccomp.default_profile: %s", path);
+    if (rh_json_parse (what, text, len, 0, &prof, err) < 0)
+      return -1;
+  }
   where = rh_xasprintf ("policy key seccomp.default_profile: %s: profile", path);
   if (rh_seccomp_check_profile (prof, where, err) < 0)
     return -1;

@@ -10,6 +10,7 @@
 
 #include "caps.h"
 #include "cleanup.h"
+#include "jsonutil.h"
 #include "policy.h"
 
 int
@@ -31,15 +32,10 @@ rh_caps_filter_process_text (const char *text, size_t len, const struct rh_polic
                              const struct rh_logger *log, char **out, rh_error *err)
 {
   _cleanup_json_ json_t *process = NULL;
-  json_error_t jerr;
   char *dumped;
 
-  /* Duplicate keys are refused: Go keeps the last one, and a reader that kept the first would
-   * check a different process from the one runsc runs. */
-  process = json_loadb (text, len, JSON_REJECT_DUPLICATES, &jerr);
-  if (process == NULL)
-    return rh_error_set (err, EINVAL, "process.json: invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
-                         jerr.text);
+  if (rh_json_parse ("process.json", text, len, 0, &process, err) < 0)
+    return -1;
   if (rh_caps_filter_process (process, p, log, err) < 0)
     return -1;
   dumped = json_dumps (process, JSON_COMPACT);

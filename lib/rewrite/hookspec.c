@@ -22,14 +22,12 @@ our_hook (const struct rh_policy *p, const char *command)
   json_t *args = json_array ();
   json_t *h;
 
+  const char *pol[3];
+
   json_array_append_new (args, json_string ("runsc-host-hook"));
-  if (p->source_path)
-    {
-      json_array_append_new (args, json_string ("--config"));
-      json_array_append_new (args, json_string (p->source_path));
-    }
-  else
-    json_array_append_new (args, json_string ("--embedded-policy"));
+  rh_policy_child_args (p, pol);
+  for (const char **a = pol; *a; a++)
+    json_array_append_new (args, json_string (*a));
   json_array_append_new (args, json_string (command));
   h = json_object ();
   json_object_set_new (h, "path", json_string (p->hook_path));

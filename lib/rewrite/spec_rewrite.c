@@ -23,6 +23,7 @@
 #include "gate_policy.h"
 #include "hookspec.h"
 #include "joins.h"
+#include "jsonutil.h"
 #include "seccomp.h"
 #include "spec_keys.h"
 #include "rewrite_view.h"
@@ -176,14 +177,13 @@ rh_spec_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
 int
 rh_spec_parse (const char *path, const char *text, size_t len, json_t **out, rh_error *err)
 {
-  json_error_t jerr;
   bool was = rh_arena_json_bump (true);
-  json_t *j = json_loadb (text, len, JSON_REJECT_DUPLICATES, &jerr);
+  json_t *j = NULL;
+  int r = rh_json_parse (path, text, len, 0, &j, err);
 
   rh_arena_json_bump (was);
-  if (j == NULL)
-    return rh_error_set (err, EINVAL, "%s: invalid JSON at line %d column %d: %s", path, jerr.line, jerr.column,
-                         jerr.text);
+  if (r < 0)
+    return -1;
   if (!json_is_object (j))
     {
       json_decref (j);
