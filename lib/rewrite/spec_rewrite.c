@@ -23,6 +23,7 @@
 #include "gate_policy.h"
 #include "hookspec.h"
 #include "joins.h"
+#include "nerdctl_annotations.h"
 #include "jsonutil.h"
 #include "seccomp.h"
 #include "spec_keys.h"
@@ -143,6 +144,7 @@ rh_spec_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
     { "caps", rh_caps_rewrite },
     { "seccomp", rh_seccomp_rewrite },
     { "gate", rh_gate_rewrite },
+    { "nerdctl", rh_nerdctl_annotations_rewrite },
     { "client_hooks", rh_client_hooks_rewrite }, /* before hooks: it leaves our own hook_path to it */
     { "hooks", rh_hooks_rewrite },
     { "mark", rh_rewrite_mark },

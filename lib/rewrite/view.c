@@ -239,7 +239,12 @@ rh_view_check_source (const struct rh_rewrite_ctx *ctx, const struct view *v, co
         for (size_t i = 0; i < v->nnums; i++)
           if (v->nums[i].type == type && v->nums[i].major == major && v->nums[i].minor == minor)
             {
-              h->key = "protected_devices, protected_device_numbers";
+              /* Name the key that lists the number (a host node's numbers come from a pattern). */
+              h->key = "protected_devices";
+              for (size_t k = 0; k < ctx->policy->n_protected_devnums; k++)
+                if (ctx->policy->protected_devnums[k].type == type && ctx->policy->protected_devnums[k].major == major
+                    && ctx->policy->protected_devnums[k].minor == minor)
+                  h->key = "protected_device_numbers";
               h->detail = rh_xasprintf ("is protected device %c %ld:%ld", type, major, minor);
               return true;
             }

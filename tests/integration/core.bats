@@ -311,22 +311,6 @@ run_with_protected_mount ()
 # containerd deletes its bundle when create fails, so these call the built runsc-host the way
 # the runc shim does, on a bundle of our own.
 
-create_direct ()
-{
-  local bundle=$1 id=$2
-  rh_cleanup_push "kill -KILL \$(rh_runsc_pids '$id' '$RH_TMP/direct-root') 2>/dev/null"
-  # Output to a file, not a pipe: should runsc ever start, its sandbox must not hold bats' pipe.
-  status=0
-  # In the test's own network namespace, even though each case expects a refusal: should one
-  # ever succeed, the hook it runs writes iptables rules.
-  timeout 60 nsenter --net="/run/netns/$RH_NETNS" "$RUNSC_HOST" --root "$RH_TMP/direct-root" \
-    --log "$bundle/log.json" --log-format json create --bundle "$bundle" --pid-file "$bundle/pid" "$id" \
-    </dev/null >"$bundle/out" 2>&1 3>&- || status=$?
-  output=$(cat "$bundle/out")
-  echo "exit status $status: $output"
-  echo "log.json:"
-  cat "$bundle/log.json" 2>/dev/null || true
-}
 
 assert_bundle_untouched ()
 {
@@ -349,7 +333,7 @@ assert_bundle_untouched ()
                                       "options": ["rbind", "ro"]}]' --arg src "$RH_TEE_SOCKET"
   sum=$(sha256sum <"$b/config.json")
   rh_policy_write '.protected_mount_action = "deny"'
-  create_direct "$b" "$id"
+  rh_create_direct "$b" "$id"
   [ "$status" -ne 0 ]
   rh_assert_contains "$output" "mount of /run/container_launcher/teeserver.sock denied by policy (protected_paths)"
   assert_bundle_untouched "$b" "$sum" "$id"
@@ -361,7 +345,7 @@ assert_bundle_untouched ()
   rh_bundle_make "$b"
   printf '{"ociVersion": "1.0.2", "process": ' >"$b/config.json"
   sum=$(sha256sum <"$b/config.json")
-  create_direct "$b" "$id"
+  rh_create_direct "$b" "$id"
   [ "$status" -ne 0 ]
   rh_assert_contains "$output" "config.json"
   [ "$(sha256sum <"$b/config.json")" = "$sum" ]
@@ -375,13 +359,13 @@ assert_bundle_untouched ()
   sum=$(sha256sum <"$b/config.json")
 
   rh_policy_write '. + {"protected_pathz": []}'
-  create_direct "$b" "$id"
+  rh_create_direct "$b" "$id"
   [ "$status" -ne 0 ]
   rh_assert_contains "$output" "policy key protected_pathz: unknown key"
   assert_bundle_untouched "$b" "$sum" "$id"
 
   rh_policy_write '.runsc.path = "/nonexistent/runsc"'
-  create_direct "$b" "$id"
+  rh_create_direct "$b" "$id"
   [ "$status" -ne 0 ]
   rh_assert_contains "$output" "/nonexistent/runsc"
   assert_bundle_untouched "$b" "$sum" "$id"

@@ -82,9 +82,11 @@
 # Bundles (calling the built runsc-host directly, as the runc shim would)
 #   rh_bundle_make DIR [JQ-FILTER [JQ-OPTION...]]  DIR/rootfs from the busybox image and
 #                        DIR/config.json (ctr's default spec, args ["true"], no network
-#                        namespace) with JQ-FILTER applied, e.g.
+#                        namespace, no cgroupsPath) with JQ-FILTER applied, e.g.
 #                        rh_bundle_make "$b" '.mounts += [{...$src...}]' --arg src /x
 #   rh_bundle_dir ID     Path of the bundle containerd made for task ID (while it exists).
+#   rh_create_direct BUNDLE ID  `runsc-host create` on BUNDLE as the runc shim calls it, in the
+#                        test's netns; sets status/output, the log in BUNDLE/log.json.
 #
 # Assertions (print expected and actual to stderr, return 1 on mismatch)
 #   rh_assert_contains TEXT NEEDLE / rh_refute_contains TEXT NEEDLE
@@ -750,6 +752,26 @@ rh_bundle_make ()
   ctr oci spec | jq '.root.path = "rootfs" | .root.readonly = false | .process.args = ["true"]
       | .linux.namespaces |= map(select(.type != "network")) | del(.linux.cgroupsPath)' |
     jq "$@" "$filter" >"$dir/config.json"
+}
+
+# rh_create_direct BUNDLE ID: `runsc-host create` on a bundle of our own, the way containerd's
+# runc shim calls it (--root RH_TMP/direct-root, runc-style --log json into BUNDLE/log.json), in
+# the test's own network namespace (a create that succeeds runs our hook, which writes iptables
+# rules). Sets status and output (stdout+stderr, kept in BUNDLE/out: a file, not a pipe, so that
+# a sandbox that starts cannot hold bats' pipe); pushes the container's removal.
+rh_create_direct ()
+{
+  local bundle=${1:?} id=${2:?}
+  rh_cleanup_push "rh_in_netns '$RUNSC_HOST' --root '$RH_TMP/direct-root' delete --force '$id' >/dev/null 2>&1; \
+kill -KILL \$(rh_runsc_pids '$id' '$RH_TMP/direct-root') 2>/dev/null"
+  status=0
+  timeout 60 nsenter --net="/run/netns/$RH_NETNS" "$RUNSC_HOST" --root "$RH_TMP/direct-root" \
+    --log "$bundle/log.json" --log-format json create --bundle "$bundle" --pid-file "$bundle/pid" "$id" \
+    </dev/null >"$bundle/out" 2>&1 3>&- || status=$?
+  output=$(cat "$bundle/out")
+  echo "exit status $status: $output"
+  echo "log.json:"
+  cat "$bundle/log.json" 2>/dev/null || true
 }
 
 # rh_bundle_dir ID: the bundle containerd made for task ID (exists while the task exists).

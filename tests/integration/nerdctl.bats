@@ -201,3 +201,17 @@ setup ()
   run rh_nerdctl ps -a --format '{{.Names}}'
   rh_refute_contains "$output" "bridged"
 }
+
+@test "with the shipped nerdctl network config, a bridged nerdctl run is refused by runsc-host, saying to use --net=host" {
+  # config/nerdctl/net.d gives nerdctl its default "bridge" network, so nerdctl reaches the
+  # runtime; the rewrite refuses the network before nerdctl's hook could wire it into the host.
+  mkdir -p "$RH_TMP/cni/net.d"
+  cp "$RH_SOURCE_DIR/config/nerdctl/net.d/bridge.conflist" "$RH_TMP/cni/net.d/"
+  run rh_nerdctl run --rm --runtime=runsc-host --snapshotter=native --name bridged2 "$IMG" true
+  rm -f "$RH_TMP/cni/net.d/bridge.conflist"
+  [ "$status" -ne 0 ]
+  rh_assert_contains "$output" 'nerdctl network bridge denied by policy (built-in rule: host networking)'
+  rh_assert_contains "$output" 'use --net=host (compose: network_mode: host)'
+  run rh_nerdctl ps -a --format '{{.Names}}'
+  rh_refute_contains "$output" "bridged2"
+}

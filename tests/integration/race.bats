@@ -71,9 +71,14 @@ racer_stop ()
 one ()
 {
   local id=$1 src=$2 rc=0
-  rh_run --mount "type=bind,src=$src,dst=/mnt,options=rbind:ro" "$RH_IMAGE" "$id" sh -c '
-    if [ -e /mnt ]; then echo "MNT: $(ls -A /mnt | tr "\n" " ")"; cat /mnt/* 2>/dev/null; else echo NO-MNT; fi' \
-    >"$RH_TMP/out/$id" 2>&1 </dev/null || rc=$?
+  # What the container saw goes to a file on a bind of its own (ctr's stdout capture can lose
+  # the output of a task that exits at once, under load), then into the log with ctr's output.
+  mkdir -p "$RH_TMP/res/$id"
+  rh_run --mount "type=bind,src=$src,dst=/mnt,options=rbind:ro" \
+    --mount "type=bind,src=$RH_TMP/res/$id,dst=/res,options=rbind:rw" "$RH_IMAGE" "$id" sh -c '
+    { if [ -e /mnt ]; then echo "MNT: $(ls -A /mnt | tr "\n" " ")"; cat /mnt/* 2>/dev/null; else echo NO-MNT; fi
+    } >/res/seen' >"$RH_TMP/out/$id" 2>&1 </dev/null || rc=$?
+  cat "$RH_TMP/res/$id/seen" >>"$RH_TMP/out/$id" 2>/dev/null || true
   echo "exit $rc" >>"$RH_TMP/out/$id"
   # A failed create can leave the container record behind.
   rh_ctr containers delete "$id" >/dev/null 2>&1 || true

@@ -34,21 +34,6 @@ teardown ()
   return 0
 }
 
-# runsc-host create on a bundle of our own, outside containerd (runc-style --log json).
-create_direct ()
-{
-  local bundle=$1 id=$2
-  rh_cleanup_push "rh_in_netns '$RUNSC_HOST' --root '$RH_TMP/direct-root' delete --force '$id' >/dev/null 2>&1; kill -KILL \$(rh_runsc_pids '$id' '$RH_TMP/direct-root') 2>/dev/null"
-  status=0
-  # In the test's own network namespace: the create runs our hook, which writes iptables rules.
-  timeout 60 nsenter --net="/run/netns/$RH_NETNS" "$RUNSC_HOST" --root "$RH_TMP/direct-root" \
-    --log "$bundle/log.json" --log-format json create --bundle "$bundle" --pid-file "$bundle/pid" "$id" \
-    </dev/null >"$bundle/out" 2>&1 3>&- || status=$?
-  output=$(cat "$bundle/out")
-  echo "exit status $status: $output"
-  echo "log.json:"
-  cat "$bundle/log.json" 2>/dev/null || true
-}
 
 # Refused: config.json unchanged, no runsc state or process, the error as the log's last line.
 assert_refused ()
@@ -78,7 +63,7 @@ hook_filter='.hooks.prestart = [{"path": "/bin/sh", "args": ["sh", "-c", $cmd]}]
   cmd="ls -la $RH_TEE_DIR > $stolen; cat $RH_TEE_TOKEN >> $stolen 2>/dev/null; true"
   rh_bundle_make "$b" "$hook_filter" --arg cmd "$cmd" --arg ns "$RH_NS" --arg id "$id"
   rh_policy_write '.hooks.allowed += [{"path": "/bin/sh", "args": ["sh", "-c", "*"], "kinds": ["prestart"]}]'
-  create_direct "$b" "$id"
+  rh_create_direct "$b" "$id"
   [ "$status" -eq 0 ]
   [ -f "$stolen" ]
   rh_assert_contains "$(cat "$stolen")" "teeserver.sock"
@@ -92,7 +77,7 @@ hook_filter='.hooks.prestart = [{"path": "/bin/sh", "args": ["sh", "-c", $cmd]}]
   cmd="ls -la $RH_TEE_DIR > $stolen; cat $RH_TEE_TOKEN >> $stolen 2>/dev/null; true"
   rh_bundle_make "$b" "$hook_filter" --arg cmd "$cmd" --arg ns "$RH_NS" --arg id "$id"
   sum=$(sha256sum <"$b/config.json")
-  create_direct "$b" "$id"
+  rh_create_direct "$b" "$id"
   assert_refused "$b" "$sum" "$id" "hook prestart[0] /bin/sh denied by policy (hooks.allowed)"
   [ ! -e "$stolen" ]
 
@@ -103,7 +88,7 @@ hook_filter='.hooks.prestart = [{"path": "/bin/sh", "args": ["sh", "-c", $cmd]}]
     rh_bundle_make "$b" "$hook_filter | .hooks.prestart[0].path = \$p" --arg cmd "$cmd" --arg ns "$RH_NS" \
       --arg id "$id" --arg p "$spelling"
     sum=$(sha256sum <"$b/config.json")
-    create_direct "$b" "$id"
+    rh_create_direct "$b" "$id"
     assert_refused "$b" "$sum" "$id" "hook prestart[0] $spelling denied by policy (hooks.allowed)"
     [ ! -e "$stolen" ]
   done
@@ -114,7 +99,7 @@ hook_filter='.hooks.prestart = [{"path": "/bin/sh", "args": ["sh", "-c", $cmd]}]
   id=$(rh_cid hook-strip)
   rh_bundle_make "$b" "$hook_filter" --arg cmd "ls $RH_TEE_DIR > $stolen" --arg ns "$RH_NS" --arg id "$id"
   rh_policy_write '.hooks.action = "strip"'
-  create_direct "$b" "$id"
+  rh_create_direct "$b" "$id"
   [ "$status" -eq 0 ]
   [ ! -e "$stolen" ]
   run jq -e '.hooks.prestart // [] | map(select(.path == "/bin/sh")) | length == 0' "$b/config.json"
@@ -142,14 +127,14 @@ hook_filter='.hooks.prestart = [{"path": "/bin/sh", "args": ["sh", "-c", $cmd]}]
                                        "io.kubernetes.cri-o.SandboxID": "other"}
                        | .linux.cgroupsPath = "/" + $ns + "/" + $id' --arg ns "$RH_NS" --arg id "$id"
   sum=$(sha256sum <"$b/config.json")
-  create_direct "$b" "$id"
+  rh_create_direct "$b" "$id"
   assert_refused "$b" "$sum" "$id" "annotation io.kubernetes.cri-o.ContainerType=container denied by policy (allow_sandbox_join)"
 
   id=$(rh_cid join-pidns)
   rh_bundle_make "$b" '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/1/ns/pid" else . end)
                        | .linux.cgroupsPath = "/" + $ns + "/" + $id' --arg ns "$RH_NS" --arg id "$id"
   sum=$(sha256sum <"$b/config.json")
-  create_direct "$b" "$id"
+  rh_create_direct "$b" "$id"
   assert_refused "$b" "$sum" "$id" "(pid) path /proc/1/ns/pid denied by policy (allow_sandbox_join)"
 }
 
@@ -167,7 +152,7 @@ hook_filter='.hooks.prestart = [{"path": "/bin/sh", "args": ["sh", "-c", $cmd]}]
     path=${path//X/$id}
     rh_bundle_make "$b" '.linux.cgroupsPath = $p' --arg p "$path"
     sum=$(sha256sum <"$b/config.json")
-    create_direct "$b" "$id"
+    rh_create_direct "$b" "$id"
     assert_refused "$b" "$sum" "$id" "linux.cgroupsPath $path denied by policy (cgroups."
   done
   # Nothing was created at the escaped places.

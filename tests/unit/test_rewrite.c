@@ -33,6 +33,7 @@
 #include "golden.h"
 #include "fsutil.h"
 #include "joins.h"
+#include "nerdctl_annotations.h"
 #include "paths.h"
 #include "policy.h"
 #include "spec_keys.h"
@@ -64,6 +65,7 @@ core_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
       || rh_rewrite_devices (spec, ctx, err) < 0 || rh_rewrite_network (spec, ctx, err) < 0
       || rh_rewrite_annotations (spec, ctx, err) < 0 || rh_client_hooks_rewrite (spec, ctx, err) < 0
       || rh_joins_rewrite (spec, ctx, err) < 0 || rh_cgroups_rewrite (spec, ctx, err) < 0
+      || rh_nerdctl_annotations_rewrite (spec, ctx, err) < 0
       || rh_rewrite_mark (spec, ctx, err) < 0)
     return -1;
   return 0;
