@@ -22,6 +22,7 @@
 #include "fsutil.h"
 #include "paths.h"
 #include "policy.h"
+#include "spawn.h"
 #include "util.h"
 
 #define SUN_PATH_MAX (sizeof (((struct sockaddr_un *) 0)->sun_path) - 1)
@@ -106,48 +107,6 @@ not_running (const rh_error *err)
 
 /* ---- starting the daemon ---- */
 
-/* In the grandchild, between fork and exec: only async-signal-safe calls. */
-static void __attribute__ ((noreturn))
-exec_daemon (const struct rh_policy *p, int ready_w)
-{
-  char *argv[8];
-  int n = 0;
-  char *const envp[] = { (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin", (char *) "LC_ALL=C", NULL };
-  sigset_t none;
-  int hi, devnull;
-
-  /* Move the ready pipe out of the way of 0-2, then give the daemon /dev/null for stdio: a
-   * daemon holding the caller's stdio would keep containerd's shim waiting for EOF forever. */
-  hi = fcntl (ready_w, F_DUPFD, 10);
-  devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
-  if (hi < 0 || devnull < 0 || dup2 (devnull, 0) < 0 || dup2 (devnull, 1) < 0 || dup2 (devnull, 2) < 0
-      || dup2 (hi, 3) < 0)
-    _exit (126);
-  /* Nothing else from the caller (runc's --preserve-fds, a console socket...) leaks in. */
-  close_range (4, ~0U, 0);
-  sigemptyset (&none);
-  sigprocmask (SIG_SETMASK, &none, NULL);
-  for (int s = 1; s < NSIG; s++)
-    signal (s, SIG_DFL);
-
-  argv[n++] = p->gate.binary;
-  {
-    const char *pol[3];
-    for (size_t i = 0, k = rh_policy_child_args (p, pol); i < k; i++)
-      argv[n++] = (char *) pol[i];
-  }
-  argv[n++] = (char *) "--ready-fd";
-  argv[n++] = (char *) "3";
-  argv[n] = NULL;
-  execve (p->gate.binary, argv, envp);
-  {
-    static const char msg[] = "error: cannot execute gate.binary\n";
-    ssize_t ignored = write (3, msg, sizeof msg - 1);
-    (void) ignored;
-  }
-  _exit (127);
-}
-
 static int
 read_ready (int fd, int timeout_ms, char *buf, size_t size)
 {
@@ -196,8 +155,9 @@ rh_gate_spawn_daemon (const struct rh_policy *p, const struct rh_logger *log, rh
   _cleanup_close_ int ready_r = -1;
   _cleanup_close_ int ready_w = -1;
   char buf[1024] = "";
-  int fds[2], status, r;
-  pid_t pid;
+  char *argv[8];
+  const char *pol[3];
+  int fds[2], n = 0, r;
 
   if (access (p->gate.binary, X_OK) < 0)
     return rh_error_sys (err, errno, "gate daemon gate.binary %s", p->gate.binary);
@@ -205,26 +165,16 @@ rh_gate_spawn_daemon (const struct rh_policy *p, const struct rh_logger *log, rh
     return rh_error_sys (err, errno, "pipe");
   ready_r = fds[0];
   ready_w = fds[1];
+  argv[n++] = p->gate.binary;
+  for (size_t i = 0, k = rh_policy_child_args (p, pol); i < k; i++)
+    argv[n++] = (char *) pol[i];
+  argv[n++] = (char *) "--ready-fd";
+  argv[n++] = (char *) "3";
+  argv[n] = NULL;
   rh_log_info (log, "starting the attestation gate daemon %s", p->gate.binary);
-  pid = fork ();
-  if (pid < 0)
-    return rh_error_sys (err, errno, "fork");
-  if (pid == 0)
-    {
-      /* Double fork in a new session: the daemon is nobody's session leader, has no
-       * controlling terminal, and is not our child to reap. */
-      pid_t gc;
-      setsid ();
-      gc = fork ();
-      if (gc < 0)
-        _exit (1);
-      if (gc > 0)
-        _exit (0);
-      exec_daemon (p, ready_w);
-    }
+  if (rh_spawn_daemon (argv, NULL, ready_w, err) < 0)
+    return -1;
   close (rh_steal_fd (&ready_w));
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
   r = read_ready (ready_r, 10000, buf, sizeof buf);
   if (r < 0)
     return rh_error_sys (err, -r, "gate daemon %s did not report ready", p->gate.binary);

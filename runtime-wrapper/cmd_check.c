@@ -34,6 +34,7 @@
 
 #include "check.h"
 #include "cleanup.h"
+#include "spawn.h"
 #include "commands.h"
 #include "fsutil.h"
 #include "seccomp.h"
@@ -50,7 +51,7 @@
 #define SHIM_NAME "containerd-shim-runsc-host-v1"
 #define CONTAINERD_CONFIG "/etc/containerd/config.toml"
 #define DOCKER_CONFIG "/etc/docker/daemon.json"
-#define CHILD_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define CHILD_PATH RH_CHILD_PATH
 
 /* Where daemons started by an init system find their programs. We look here, not in the
  * caller's $PATH: the question is what containerd and dockerd will find. */
@@ -155,96 +156,30 @@ first_line (const char *s)
 
 /* ---- running a program, bounded ---------------------------------------------------------- */
 
-static long
-now_ms (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /* Run argv (argv[0] absolute) with stdout+stderr captured (first CHECK_OUTPUT_MAX bytes kept),
- * stdin /dev/null and a fixed environment; kill it after timeout_ms. On success *wstatus is
+ * stdin empty and the one child environment; kill it after timeout_ms. On success *wstatus is
  * its wait status and *out its output (NUL-terminated). */
 static int
 run_capture (char *const argv[], int timeout_ms, char **out, int *wstatus, rh_error *err)
 {
-  static char *const envp[] = { (char *) "PATH=" CHILD_PATH, (char *) "LC_ALL=C", NULL };
-  _cleanup_free_ char *buf = rh_xmalloc0 (CHECK_OUTPUT_MAX + 1);
-  size_t len = 0;
-  int fds[2];
-  pid_t pid;
-  long deadline = now_ms () + timeout_ms;
+  struct rh_spawn_opts o = { .argv = argv, .timeout_ms = timeout_ms, .merge_stderr = true };
+  struct rh_spawn s;
   bool timed_out = false;
+  int ret = -1;
 
-  if (pipe2 (fds, O_CLOEXEC) < 0)
-    return rh_error_sys (err, errno, "pipe");
-  pid = fork ();
-  if (pid < 0)
-    {
-      int e = errno;
-      close (fds[0]);
-      close (fds[1]);
-      return rh_error_sys (err, e, "fork");
-    }
-  if (pid == 0)
-    {
-      /* Child: only async-signal-safe calls until execve. */
-      int nullfd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
-      if (nullfd < 0 || dup2 (nullfd, 0) < 0 || dup2 (fds[1], 1) < 0 || dup2 (fds[1], 2) < 0)
-        _exit (126);
-      execve (argv[0], argv, envp);
-      _exit (127);
-    }
-  close (fds[1]);
-
-  for (;;)
-    {
-      struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
-      long left = deadline - now_ms ();
-      char chunk[1024];
-      ssize_t n;
-      int rc;
-
-      if (left <= 0)
-        {
-          timed_out = true;
-          break;
-        }
-      rc = poll (&pfd, 1, (int) left);
-      if (rc < 0 && errno == EINTR)
-        continue;
-      if (rc <= 0)
-        {
-          timed_out = rc == 0;
-          break;
-        }
-      n = read (fds[0], chunk, sizeof chunk);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        break;
-      /* Keep the first CHECK_OUTPUT_MAX bytes, drain the rest so the child never blocks. */
-      if (len < CHECK_OUTPUT_MAX)
-        {
-          size_t take = (size_t) n < CHECK_OUTPUT_MAX - len ? (size_t) n : CHECK_OUTPUT_MAX - len;
-          memcpy (buf + len, chunk, take);
-          len += take;
-        }
-    }
-  close (fds[0]);
+  if (rh_spawn_start (&o, &s, err) < 0)
+    return -1;
+  if (rh_spawn_wait (&s, wstatus, &timed_out, err) < 0)
+    goto out;
   if (timed_out)
-    kill (pid, SIGKILL);
-  while (waitpid (pid, wstatus, 0) < 0)
-    if (errno != EINTR)
-      return rh_error_sys (err, errno, "waitpid %s", argv[0]);
-  if (timed_out)
-    return rh_error_set (err, ETIMEDOUT, "%s did not finish within %d s (killed)", argv[0],
-                         timeout_ms / 1000);
-  buf[len] = '\0';
-  *out = steal_pointer (&buf);
-  return 0;
+    {
+      rh_error_set (err, ETIMEDOUT, "%s did not finish within %d s (killed)", argv[0], timeout_ms / 1000);
+      goto out;
+    }
+  ret = rh_spawn_output (s.out_fd, CHECK_OUTPUT_MAX, false, out, err);
+out:
+  rh_spawn_release (&s);
+  return ret;
 }
 
 /* Run `path arg` and require exit status 0; *out gets its output. */
@@ -257,7 +192,8 @@ run_ok (const char *path, const char *arg, char **out, rh_error *err)
 
   if (run_capture (argv, CHECK_TIMEOUT_MS, &output, &wstatus, err) < 0)
     return -1;
-  if (WIFEXITED (wstatus) && WEXITSTATUS (wstatus) == 127 && output[0] == '\0')
+  if (WIFEXITED (wstatus) && WEXITSTATUS (wstatus) == 127
+      && (output[0] == '\0' || strcmp (output, RH_SPAWN_EXEC_FAILED) == 0))
     return rh_error_set (err, ENOEXEC, "%s could not be executed", path);
   if (!WIFEXITED (wstatus) || WEXITSTATUS (wstatus) != 0)
     {

@@ -22,6 +22,7 @@
 #include "fsutil.h"
 #include "policy.h"
 #include "runsc_flags.h"
+#include "spawn.h"
 #include "util.h"
 
 /* Preference order: fastest first, the one that always works last. */
@@ -179,82 +180,21 @@ rm_rf (const char *dir)
   nftw (dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
-/* Poll fds for at most ms (pidfd may be -1: then we wake every 10 ms to check the child). */
-static void
-wait_events (int pipefd, int pidfd, int64_t ms)
-{
-  struct pollfd pfd[2];
-  nfds_t n = 0;
-
-  if (pipefd >= 0)
-    pfd[n++] = (struct pollfd){ .fd = pipefd, .events = POLLIN };
-  if (pidfd >= 0)
-    pfd[n++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
-  if (pidfd < 0 && ms > 10)
-    ms = 10;
-  if (ms < 0)
-    ms = 0;
-  poll (pfd, n, (int) ms);
-}
-
-/* Has pid exited? Leaves it a zombie (WNOWAIT) so its pid, and the process group id we kill by,
- * cannot be reused until we reap it. */
-static bool
-exited (pid_t pid)
-{
-  siginfo_t si;
-
-  memset (&si, 0, sizeof si);
-  return waitid (P_PID, (id_t) pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
-}
-
-static void __attribute__ ((noreturn))
-probe_child (int errfd, const char *path, char **argv, char **envp)
-{
-  sigset_t none;
-  int nullfd;
-
-  /* Own process group: on timeout the whole probe (runsc and its gofer) is killed at once. The
-   * sandbox process starts its own session but runsc binds it to its parent's death. */
-  setpgid (0, 0);
-  /* The shim may have left signals blocked or ignored; runsc must see them as it expects. */
-  sigemptyset (&none);
-  sigprocmask (SIG_SETMASK, &none, NULL);
-  for (int s = 1; s < 32; s++)
-    if (s != SIGKILL && s != SIGSTOP)
-      signal (s, SIG_DFL);
-  nullfd = open ("/dev/null", O_RDWR | O_NOCTTY);
-  if (nullfd < 0 || dup2 (nullfd, 0) < 0 || dup2 (nullfd, 1) < 0 || dup2 (errfd, 2) < 0)
-    _exit (126);
-  /* Nothing of the caller's (a console socket, the shim's pipes) may leak into the probe's
-   * sandbox: close every other descriptor, inherited-without-CLOEXEC ones included. */
-  if (syscall (SYS_close_range, 3U, ~0U, 0U) < 0)
-    for (int fd = 3; fd < 65536; fd++)
-      close (fd);
-  execve (path, argv, envp);
-  /* Only async-signal-safe calls here: the caller may have threads. */
-  {
-    static const char msg[] = "runsc-host: cannot exec runsc for the platform probe\n";
-    ssize_t w = write (2, msg, sizeof msg - 1);
-    (void) w;
-  }
-  _exit (127);
-}
-
 int
 rh_platform_probe_one (const struct rh_platform_opts *o, const char *platform, rh_error *err)
 {
   _cleanup_free_ char *tmpl = rh_xasprintf ("%s/probe.XXXXXX", o->state_dir);
-  _cleanup_free_ char *root_flag = NULL, *pl_flag = NULL, *tmpdir_env = NULL;
-  _cleanup_close_ int rfd = -1, wfd = -1, pidfd = -1;
-  char buf[STDERR_TAIL * 2];
-  size_t used = 0;
-  int pipefd[2], status = 0, rc;
-  bool timed_out = false, reaped = false;
-  int64_t start, deadline;
-  pid_t pid;
+  _cleanup_free_ char *root_flag = NULL, *pl_flag = NULL, *tmpdir_env = NULL, *errtext = NULL;
   char *argv[8], *envp[3];
-  char line[200];
+  char line[200] = "";
+  int status = 0, rc;
+  bool timed_out = false;
+  int64_t start;
+  struct rh_spawn s;
+  /* Own process group: on timeout the whole probe (runsc and its gofer) is killed at once. The
+   * sandbox process starts its own session but runsc binds it to its parent's death. */
+  struct rh_spawn_opts so = { .argv = argv, .envp = envp, .timeout_ms = o->timeout_ms, .new_pgroup = true,
+                              .reap_grace_ms = REAP_GRACE_MS };
 
   if (!rh_platform_name_valid (platform))
     return rh_error_set (err, EINVAL, "%s is not a runsc platform", platform ? platform : "(null)");
@@ -273,90 +213,26 @@ rh_platform_probe_one (const struct rh_platform_opts *o, const char *platform, r
   argv[4] = (char *) "do";
   argv[5] = (char *) o->probe_cmd;
   argv[6] = NULL;
-  envp[0] = (char *) "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  envp[0] = rh_child_env[0];
   envp[1] = tmpdir_env;
   envp[2] = NULL;
 
-  if (pipe2 (pipefd, O_CLOEXEC) < 0)
-    {
-      rc = rh_error_sys (err, errno, "pipe");
-      rm_rf (tmpl);
-      return rc;
-    }
-  rfd = pipefd[0];
-  wfd = pipefd[1];
-  fcntl (rfd, F_SETFL, O_NONBLOCK);
   start = now_ms ();
-  deadline = start + o->timeout_ms;
-  pid = fork ();
-  if (pid < 0)
+  if (rh_spawn_start (&so, &s, err) < 0)
     {
-      rc = rh_error_sys (err, errno, "fork");
       rm_rf (tmpl);
-      return rc;
+      return -1;
     }
-  if (pid == 0)
-    probe_child (wfd, o->runsc_path, argv, envp);
-  /* Also in the parent, so that the kill below can never race the child's own setpgid. */
-  setpgid (pid, pid);
-  close (rh_steal_fd (&wfd));
-  pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
-
-  while (!exited (pid))
-    {
-      int64_t left = deadline - now_ms ();
-      if (left <= 0)
-        {
-          timed_out = true;
-          break;
-        }
-      wait_events (rfd, pidfd, left);
-      for (;;)
-        {
-          ssize_t r;
-          if (rfd < 0)
-            break;
-          if (used == sizeof buf)
-            {
-              memmove (buf, buf + STDERR_TAIL, sizeof buf - STDERR_TAIL);
-              used -= STDERR_TAIL;
-            }
-          r = read (rfd, buf + used, sizeof buf - used);
-          if (r > 0)
-            used += (size_t) r;
-          else
-            {
-              if (r == 0)
-                close (rh_steal_fd (&rfd)); /* EOF: stop polling it */
-              break;
-            }
-        }
-    }
-  /* Whether it finished or not, nothing of the probe may outlive it: the group still exists (its
-   * leader is at least a zombie), so this cannot hit anyone else. */
-  kill (-pid, SIGKILL);
-  for (int64_t until = now_ms () + REAP_GRACE_MS; !reaped;)
-    {
-      pid_t w = waitpid (pid, &status, WNOHANG);
-      if (w == pid || (w < 0 && errno != EINTR))
-        reaped = w == pid;
-      if (w == pid || (w < 0 && errno != EINTR) || now_ms () >= until)
-        break;
-      wait_events (-1, pidfd, until - now_ms ());
-    }
-  if (rfd >= 0)
-    {
-      ssize_t r;
-      while (used < sizeof buf && (r = read (rfd, buf + used, sizeof buf - used)) > 0)
-        used += (size_t) r;
-    }
+  rc = rh_spawn_wait (&s, &status, &timed_out, err);
+  if (rh_spawn_output (s.err_fd, STDERR_TAIL, true, &errtext, NULL) == 0)
+    tail_line (errtext, strlen (errtext), line, sizeof line);
+  rh_spawn_release (&s);
   rm_rf (tmpl);
-  tail_line (buf, used, line, sizeof line);
 
   if (timed_out)
     return rh_error_set (err, ETIMEDOUT, "timed out after %d ms", o->timeout_ms);
-  if (!reaped)
-    return rh_error_set (err, ECHILD, "probe process %d could not be reaped", (int) pid);
+  if (rc < 0)
+    return -1;
   if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
     {
       rh_error_set (err, 0, "ok in %" PRId64 " ms", now_ms () - start);

@@ -15,6 +15,7 @@
 
 #include "cleanup.h"
 #include "fsutil.h"
+#include "spawn.h"
 #include "util.h"
 
 #define TOOL_OUTPUT_MAX (16u << 20)
@@ -23,112 +24,54 @@
 
 /* ---- tools ---- */
 
-static int
-memfd_high (const char *name, rh_error *err)
-{
-  /* Above 2 whatever state fds 0-2 are in, so the child's dup2 onto 0/1/2 cannot clobber it. */
-  _cleanup_close_ int fd = memfd_create (name, MFD_CLOEXEC);
-  int high;
-  if (fd < 0)
-    return rh_error_sys (err, errno, "memfd_create");
-  high = fcntl (fd, F_DUPFD_CLOEXEC, 3);
-  if (high < 0)
-    return rh_error_sys (err, errno, "fcntl");
-  return high;
-}
-
-static int
-read_memfd (int fd, size_t max, char **out, rh_error *err)
-{
-  if (lseek (fd, 0, SEEK_SET) < 0)
-    return rh_error_sys (err, errno, "lseek");
-  return rh_read_fd_capped (fd, max, out, NULL, err);
-}
-
 int
 rh_tool_spawn (const char *path, const char *const *args, const char *input, struct rh_tool_run *run,
                rh_error *err)
 {
-  _cleanup_close_ int in_fd = -1, out_fd = -1, err_fd = -1;
-  /* iptables needs no environment: a fixed one keeps the caller's (XTABLES_LIBDIR, ...) out. */
-  static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
   char *argv[16];
   size_t n = 0;
-  const char *p;
-  pid_t pid;
+  /* A hung tool must not hang container creation forever. */
+  struct rh_spawn_opts o = { .argv = argv, .input = input, .timeout_ms = TOOL_TIMEOUT_S * 1000 };
 
-  run->pid = -1;
-  run->out_fd = run->err_fd = -1;
-  run->path = path;
   argv[n++] = (char *) path;
   for (; args && *args && n < 15; args++)
     argv[n++] = (char *) *args;
   argv[n] = NULL;
-
-  if ((in_fd = memfd_high ("rh-in", err)) < 0 || (out_fd = memfd_high ("rh-out", err)) < 0
-      || (err_fd = memfd_high ("rh-err", err)) < 0)
-    return -1;
-  p = input ? input : "";
-  if (rh_write_all (in_fd, p, strlen (p)) < 0)
-    return rh_error_sys (err, errno, "write batch");
-  if (lseek (in_fd, 0, SEEK_SET) < 0)
-    return rh_error_sys (err, errno, "lseek");
-
-  pid = fork ();
-  if (pid < 0)
-    return rh_error_sys (err, errno, "fork");
-  if (pid == 0)
-    {
-      sigset_t none;
-      sigemptyset (&none);
-      sigprocmask (SIG_SETMASK, &none, NULL);
-      if (dup2 (in_fd, 0) < 0 || dup2 (out_fd, 1) < 0 || dup2 (err_fd, 2) < 0)
-        _exit (127);
-      /* A hung tool must not hang container creation forever; an alarm survives execve. */
-      alarm (TOOL_TIMEOUT_S);
-      execve (path, argv, envp);
-      dprintf (2, "cannot execute %s: %s", path, strerror (errno));
-      _exit (127);
-    }
-  run->pid = pid;
-  run->out_fd = rh_steal_fd (&out_fd);
-  run->err_fd = rh_steal_fd (&err_fd);
-  return 0;
+  return rh_spawn_start (&o, &run->s, err);
 }
 
 int
 rh_tool_finish (struct rh_tool_run *run, char **out, rh_error *err)
 {
-  _cleanup_close_ int out_fd = run->out_fd, err_fd = run->err_fd;
   _cleanup_free_ char *errtext = NULL;
-  const char *path = run->path;
-  int status;
+  const char *path = run->s.path;
+  int status = 0, ret = -1;
+  bool timed_out;
   rh_error ignored;
 
-  run->out_fd = run->err_fd = -1;
-  if (run->pid <= 0)
-    return rh_error_set (err, EINVAL, "%s was not started", path);
-  while (waitpid (run->pid, &status, 0) < 0)
-    if (errno != EINTR)
-      return rh_error_sys (err, errno, "waitpid %s", path);
-  run->pid = -1;
-
-  if (read_memfd (err_fd, 4096, &errtext, &ignored) < 0)
-    errtext = rh_xstrdup ("(more than 4 KiB of error output)");
+  if (rh_spawn_wait (&run->s, &status, &timed_out, err) < 0)
+    goto out;
+  if (rh_spawn_output (run->s.err_fd, 4096, false, &errtext, &ignored) < 0)
+    errtext = rh_xstrdup ("");
   for (size_t l = strlen (errtext); l > 0 && (errtext[l - 1] == '\n' || errtext[l - 1] == ' '); l--)
     errtext[l - 1] = '\0';
   for (char *c = errtext; *c; c++)
     if (*c == '\n')
       *c = ' ';
-  if (WIFSIGNALED (status))
-    return rh_error_set (err, EIO, "%s killed by signal %d%s%s", path, WTERMSIG (status), *errtext ? ": " : "",
-                         errtext);
-  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
-    return rh_error_set (err, EIO, "%s failed (exit status %d)%s%s", path, WEXITSTATUS (status),
-                         *errtext ? ": " : "", errtext);
-  if (out && read_memfd (out_fd, TOOL_OUTPUT_MAX, out, err) < 0)
-    return rh_error_prefix (err, "output of %s", path);
-  return 0;
+  if (timed_out)
+    rh_error_set (err, ETIMEDOUT, "%s did not finish within %d s (killed)", path, TOOL_TIMEOUT_S);
+  else if (WIFSIGNALED (status))
+    rh_error_set (err, EIO, "%s killed by signal %d%s%s", path, WTERMSIG (status), *errtext ? ": " : "", errtext);
+  else if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    rh_error_set (err, EIO, "%s failed (exit status %d)%s%s", path, WEXITSTATUS (status), *errtext ? ": " : "",
+                  errtext);
+  else if (out && rh_spawn_output (run->s.out_fd, TOOL_OUTPUT_MAX, false, out, err) < 0)
+    rh_error_prefix (err, "output of %s", path);
+  else
+    ret = 0;
+out:
+  rh_spawn_release (&run->s);
+  return ret;
 }
 
 int

@@ -7,15 +7,14 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "spawn.h"
 
 /* ---- running a tool: fork + execve of an absolute path, argv built by hand, a fixed
  * environment, stdin from a memory file, stdout and stderr captured, killed after 60 s ---- */
 
 struct rh_tool_run
 {
-  const char *path;
-  pid_t pid;
-  int out_fd, err_fd;
+  struct rh_spawn s;
 };
 
 /* Start path with args (argv[0] is path itself; at most 14 args) and input on stdin. */

@@ -22,13 +22,14 @@
 #include <jansson.h>
 
 #include "error.h"
+#include "spawn.h"
 
 struct rh_rewrite_ctx;
 
 /* Seconds runsc gives the hook (the spec's hook "timeout"). */
 #define RH_HOOK_TIMEOUT_S 30
 /* The environment the hook runs with (it needs none: every tool is an absolute path). */
-#define RH_HOOK_ENV_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define RH_HOOK_ENV_PATH "PATH=" RH_CHILD_PATH
 
 int rh_hooks_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err);
 
