@@ -19,7 +19,8 @@ else
   ./scripts/deps.sh
 fi
 
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE="${RH_BUILD_TYPE:-RelWithDebInfo}"
+# Warnings are errors here (CI and development), not in a plain user build (CMakeLists.txt).
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE="${RH_BUILD_TYPE:-RelWithDebInfo}" -DRH_WERROR="${RH_WERROR:-ON}"
 cmake --build "$build" -j "$(nproc)"
 
 log=$build/ctest.log
