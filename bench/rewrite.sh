@@ -11,7 +11,7 @@
 # of a process doing the whole create-time step, and of runsc-host itself during `create`
 # (measured by a stand-in runsc that reads getrusage() after the exec: the kernel carries the
 # pre-exec peak over). The driver does what `runsc-host create` does: the jansson arena
-# (lib/arena.h) is installed after the policy load, and the spec tree is not freed in the
+# (lib/base/arena.h) is installed after the policy load, and the spec tree is not freed in the
 # measured part (runsc-host execs runsc instead). A second CPU figure without the arena
 # (RH_BENCH_NO_ARENA=1: malloc, and the tree freed) follows the table.
 #

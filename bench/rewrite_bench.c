@@ -15,7 +15,7 @@
  *   rewrite_bench bundle POLICY DIR N   rh_rewrite_bundle N times (atomic write, fsync included)
  *
  * Every mode does what `runsc-host create` does (runtime-wrapper/main.c): the policy is loaded
- * first, then the jansson arena is installed (lib/arena.h), then the bundle is rewritten. The
+ * first, then the jansson arena is installed (lib/base/arena.h), then the bundle is rewritten. The
  * in-memory iteration is rh_rewrite_bundle's middle, step by step: parse with the arena's bump
  * mode on, rewrite, serialise (JSON_INDENT (2) | JSON_PRESERVE_ORDER into a buffer of ours,
  * bump mode on). runsc-host then execs runsc without freeing the tree, so the teardown (and the
@@ -271,7 +271,7 @@ bench_init (struct bench *b, const char *policy, const char *dir)
 }
 
 /* One create-time rewrite in memory, as rh_rewrite_bundle does it between reading config.json
- * and writing the result (lib/spec_rewrite.c: rh_spec_parse, rh_spec_rewrite, rh_spec_serialise). */
+ * and writing the result (lib/rewrite/spec_rewrite.c: rh_spec_parse, rh_spec_rewrite, rh_spec_serialise). */
 static __attribute__ ((noinline)) int
 bench_iteration (struct bench *b)
 {

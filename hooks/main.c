@@ -5,7 +5,7 @@
  *                   [--debug] createRuntime|prestart|poststop|gc [--dry-run]
  *
  * runsc runs it in the host's namespaces with the OCI state on stdin and the fixed environment
- * the spec rewrite (lib/hookspec.c) gives it, along with the policy the create ran under.
+ * the spec rewrite (lib/rewrite/hookspec.c) gives it, along with the policy the create ran under.
  * Errors go to stderr, which runsc puts into its own error, which containerd shows the user. */
 #include <errno.h>
 #include <fcntl.h>

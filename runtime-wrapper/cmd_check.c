@@ -34,7 +34,7 @@
 
 #include "check.h"
 #include "cleanup.h"
-#include "spawn.h"
+#include "spawnutil.h"
 #include "commands.h"
 #include "fsutil.h"
 #include "seccomp.h"

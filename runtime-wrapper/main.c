@@ -655,7 +655,7 @@ main (int argc, char **argv)
     case RH_CLI_RUN:
     case RH_CLI_RESTORE:
       /* This process execs runsc next, which drops the heap at once: the spec may be parsed
-       * into a bump-allocated region and left there, not freed node by node (lib/arena.h).
+       * into a bump-allocated region and left there, not freed node by node (lib/base/arena.h).
        * Without it (sanitizer builds) the rewrite uses malloc and free as before. */
       if (rh_arena_json_install (RH_ARENA_JSON_CAP, &err) < 0)
         rh_log_debug (&log, "%s", err.msg);

@@ -17,7 +17,7 @@ cd "$out/src"
 cp bench/proposals/sha256.c lib/sha256.c
 python3 - <<'EOF'
 import re
-p = 'lib/fsutil.c'
+p = 'lib/base/fsutil.c'
 s = open(p).read()
 s = s.replace('#include <openssl/evp.h>\n', '')
 body = r'''void rh_sha256 (const void *data, size_t len, unsigned char out[32]);
@@ -39,7 +39,7 @@ rh_sha256_hex (const void *data, size_t len, char out[65])
 '''
 s, n = re.subn(r'void\nrh_sha256_hex \(const void \*data, size_t len, char out\[65\]\)\n\{.*?\n\}\n',
                lambda m: body, s, flags=re.S)
-assert n == 1, "rh_sha256_hex not found in lib/fsutil.c"
+assert n == 1, "rh_sha256_hex not found in lib/base/fsutil.c"
 open(p, 'w').write(s)
 p = 'lib/CMakeLists.txt'
 s = open(p).read().replace(' PkgConfig::OPENSSL', '')

@@ -19,7 +19,7 @@
  * Installing it does not yet change where anything is allocated: jansson nodes still come from
  * malloc until a caller turns bump mode on (rh_arena_json_bump) around a stretch of work that
  * hands no jansson memory to anything but jansson. Memory jansson returns to its caller (the
- * string of json_dumps) must be released with jansson's free, and lib/log.c, among others,
+ * string of json_dumps) must be released with jansson's free, and lib/base/log.c, among others,
  * releases its json_dumps lines with free(): so bump mode covers only json_loadb and
  * json_dump_callback in rh_rewrite_bundle, and never a stretch that may log. Nodes made in bump
  * mode may be kept and freed at any later time: the region stays mapped until exec or exit.

@@ -1,5 +1,5 @@
-/* Starting other programs (spawn.h). */
-#include "spawn.h"
+/* Starting other programs (spawnutil.h). */
+#include "spawnutil.h"
 
 #include <errno.h>
 #include <fcntl.h>

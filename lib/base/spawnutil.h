@@ -4,8 +4,8 @@
  * (never a pipe that a chatty child could fill and block on), signals reset, every other
  * descriptor closed, an optional process group of its own and an optional deadline after which
  * the child (or its whole group) is killed. rh_spawn_daemon starts a process that outlives us. */
-#ifndef RH_SPAWN_H
-#define RH_SPAWN_H
+#ifndef RH_SPAWNUTIL_H
+#define RH_SPAWNUTIL_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -22,7 +22,7 @@
 #include "fsutil.h"
 #include "policy.h"
 #include "runsc_flags.h"
-#include "spawn.h"
+#include "spawnutil.h"
 #include "util.h"
 
 /* Preference order: fastest first, the one that always works last. */

@@ -15,7 +15,7 @@
 
 #include "cleanup.h"
 #include "fsutil.h"
-#include "spawn.h"
+#include "spawnutil.h"
 #include "util.h"
 
 #define TOOL_OUTPUT_MAX (16u << 20)

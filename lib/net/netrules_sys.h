@@ -7,7 +7,7 @@
 #include <sys/types.h>
 
 #include "error.h"
-#include "spawn.h"
+#include "spawnutil.h"
 
 /* ---- running a tool: fork + execve of an absolute path, argv built by hand, a fixed
  * environment, stdin from a memory file, stdout and stderr captured, killed after 60 s ---- */

@@ -30,7 +30,7 @@ void rh_runsc_policy_free (struct rh_runsc_policy *r);
 void rh_runsc_global_flags (const struct rh_policy *p, const char *platform, char ***argv);
 
 /* The platform to run: the policy's, or for "auto" the probed one (cached in state_dir). Owned
- * by the bench work (lib/platform.c). Returns a malloc'd name. */
+ * by the bench work (lib/host/platform.c). Returns a malloc'd name. */
 int rh_runsc_resolve_platform (const struct rh_policy *p, const struct rh_logger *log, char **out,
                                rh_error *err);
 

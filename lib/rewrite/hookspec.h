@@ -22,7 +22,7 @@
 #include <jansson.h>
 
 #include "error.h"
-#include "spawn.h"
+#include "spawnutil.h"
 
 struct rh_rewrite_ctx;
 

@@ -1,4 +1,4 @@
-/* [gokeys] Fuzz the key-spelling check (lib/spec_keys.c). Properties:
+/* [gokeys] Fuzz the key-spelling check (lib/base/spec_keys.c). Properties:
  *   - no crash, leak or sanitizer report, and the input tree is never modified;
  *   - an error always names where it is ("spec..." or "process...");
  *   - an accepted spec has an accepted process;

@@ -146,7 +146,7 @@ snapshot ()
 }
 
 # Per-container firewall state: every chain and rule except the runsc-host base chains and
-# their jumps, which the hook creates once and keeps (lib/netrules.h).
+# their jumps, which the hook creates once and keeps (lib/net/netrules.h).
 container_rules ()
 {
   rh_in_netns "$1" 2>/dev/null | grep -E '^(:|-A )' |

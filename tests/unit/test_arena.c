@@ -1,4 +1,4 @@
-/* The bump allocator (lib/arena.h) and its jansson hook: alignment, rollback of the most recent
+/* The bump allocator (lib/base/arena.h) and its jansson hook: alignment, rollback of the most recent
  * block, the malloc fallback past the region's end and frees of fallback blocks, hostile sizes,
  * and rh_rewrite_bundle writing the same bytes with the hook installed as without it.
  *
@@ -227,7 +227,7 @@ install_or_refused (size_t cap)
       assert_false (rh_arena_json_installed ());
       assert_false (rh_arena_json_bump (true));
       assert_null (rh_arena_json ());
-      print_message ("sanitizer build: the hook refuses to install (lib/arena.h); nothing more to test here\n");
+      print_message ("sanitizer build: the hook refuses to install (lib/base/arena.h); nothing more to test here\n");
       return false;
     }
   if (r < 0)
@@ -275,7 +275,7 @@ test_json_hook (void **state)
   copy = json_deep_copy (tree);
   assert_false (rh_arena_owns (a, copy));
   assert_true (json_equal (copy, tree));
-  /* What json_dumps returns in malloc mode may go to free(), as lib/log.c does. */
+  /* What json_dumps returns in malloc mode may go to free(), as lib/base/log.c does. */
   dump = json_dumps (copy, JSON_COMPACT);
   assert_false (rh_arena_owns (a, dump));
   assert_non_null (strstr (dump, "\"close\""));

@@ -1,4 +1,4 @@
-/* [execcaps] The capability policy applied to exec'd processes (lib/caps_exec.c): the drop-list
+/* [execcaps] The capability policy applied to exec'd processes (lib/rewrite/caps_exec.c): the drop-list
  * on all five sets, noNewPrivileges, idempotency, hostile process objects, and inline --cap. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -36,7 +36,7 @@
 
 #define CASES RH_TEST_DATA "/seccomp"
 
-/* libseccomp's header shares its name with lib/seccomp.h (see lib/seccomp.c). */
+/* libseccomp's header shares its name with lib/policy/seccomp.h (see lib/policy/seccomp_policy.c). */
 uint32_t seccomp_arch_resolve_name (const char *arch_name);
 int seccomp_syscall_resolve_name_arch (uint32_t arch_token, const char *name);
 

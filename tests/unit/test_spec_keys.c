@@ -1,4 +1,4 @@
-/* [gokeys] The key-spelling check (lib/spec_keys.c): keys that runsc (Go's encoding/json, which
+/* [gokeys] The key-spelling check (lib/base/spec_keys.c): keys that runsc (Go's encoding/json, which
  * matches object keys to struct fields case-insensitively, with Unicode folding, the last
  * spelling winning) would read as an OCI field without being spelled so are refused at every
  * level; free-form maps and harmless unknown keys are kept; real specs pass. */

@@ -1,4 +1,4 @@
-/* Staging (lib/stage.c): each case runs in a forked child, which enters its own mount namespace
+/* Staging (lib/host/stage.c): each case runs in a forked child, which enters its own mount namespace
  * through rh_stage_spec; the host's mount table never changes (checked at the end). Needs root
  * (unshare of a mount namespace); skipped with the reason otherwise. */
 #include <setjmp.h>
