@@ -114,12 +114,8 @@ mkdir -p "$r$xt"
 for f in "$xt"/*.so; do copy_elf "$f" "${f}"; done
 install -m 0644 /etc/ssl/certs/ca-certificates.crt "$r/etc/ssl/certs/ca-certificates.crt"
 
-# The policy: the built default with the image's paths, the current runsc and its auto platform;
-# nerdctl 2.2 writes its flag aliases (--H= --a= --n=, all the containerd address or namespace)
-# into its hook's argv, which the shipped allow-list does not list yet.
-jq -S '.runsc.path = "/usr/local/bin/runsc" | .runsc.platform = "auto"
-  | .hooks.allowed |= map(if .path == "/usr/local/bin/nerdctl"
-      then .args[1] |= (rtrimstr("...") + "|--H=*|--a=*|--n=*...") else . end)' \
+# The policy: the built default with the image's paths, the current runsc and its auto platform.
+jq -S '.runsc.path = "/usr/local/bin/runsc" | .runsc.platform = "auto"' \
   "$b/config/runsc-host.json" >"$r/etc/runsc-host/config.json"
 install -m 0644 "$src/config/seccomp/default.json" "$r/etc/runsc-host/seccomp/default.json"
 install -m 0644 "$src/config/nerdctl/net.d/bridge.conflist" "$r/etc/runsc-host/nerdctl/net.d/bridge.conflist"

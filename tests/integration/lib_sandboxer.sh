@@ -31,13 +31,11 @@ rh_sbx_env ()
 }
 
 # nerdctl's own hook carries the sandboxer's global flags; the test's data root and netconf dir
-# are under RH_TMP, not nerdctl's defaults that the shipped policy pins; and nerdctl 2.2 also
-# writes its flag aliases (--H= --a= --n=) into the hook's argv (the image's policy allows them too,
-# scripts/build-image.sh).
+# are under RH_TMP, not nerdctl's defaults that the shipped policy pins.
 rh_sbx_policy ()
 {
   rh_policy_write "(${1:-.}) | .hooks.allowed |= map(if .path == \"/usr/local/bin/nerdctl\"
-    then .args[1] |= (rtrimstr(\"...\") + \"|--H=*|--a=*|--n=*|--data-root=$RH_SBX_ROOT/nerdctl|--cni-netconfpath=$RH_SBX_ROOT/work/net.d...\")
+    then .args[1] |= (rtrimstr(\"...\") + \"|--data-root=$RH_SBX_ROOT/nerdctl|--cni-netconfpath=$RH_SBX_ROOT/work/net.d...\")
     else . end)"
 }
 
