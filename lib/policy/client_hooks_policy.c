@@ -23,13 +23,15 @@ const char *const rh_client_hook_kinds[] = { "prestart", "createRuntime", "creat
  *   code or state the hook uses as root are pinned to nerdctl's defaults: --cni-path (CNI
  *   plugins the hook executes), --cni-netconfpath (which plugins), --data-root (where it
  *   writes hosts/resolv.conf and network state). --address is left free (the sandboxer's
- *   containerd socket varies); the hook only reads from it.
+ *   containerd socket varies); the hook only reads from it. nerdctl 2.2 writes the address and
+ *   namespace flags into the hook's argv under its aliases too (--H=, --a=, --n=).
  * - docker's libnetwork-setkey prestart hook (dockerd re-executing itself through
  *   /proc/<pid>/exe, which resolves to the dockerd binary). docker 20.10 adds it only when the
  *   container gets a network namespace of its own, never with --net=host. */
 #define NERDCTL_ARGS                                                                                       \
   "[\"nerdctl|*/nerdctl\","                                                                                \
-  " \"--debug|--debug=*|--debug-full|--debug-full=*|--address=*|--host=*|--namespace=*|-n=*"              \
+  " \"--debug|--debug=*|--debug-full|--debug-full=*|--address=*|--host=*|--H=*|--a=*|--namespace=*"      \
+  "|-n=*|--n=*"                                                                                           \
   "|--snapshotter=*|--storage-driver=*|--cgroup-manager=*|--insecure-registry|--insecure-registry=*"     \
   "|--hosts-dir=*|--experimental|--experimental=*|--host-gateway-ip=*|--bridge-ip=*|--kube-hide-dupe"    \
   "|--kube-hide-dupe=*|--cni-path=/opt/cni/bin|--cni-path=/usr/local/libexec/cni|--cni-path=/usr/libexec/cni" \
