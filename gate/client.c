@@ -22,7 +22,7 @@
 #include "fsutil.h"
 #include "paths.h"
 #include "policy.h"
-#include "spawn.h"
+#include "spawnutil.h"
 #include "util.h"
 
 #define SUN_PATH_MAX (sizeof (((struct sockaddr_un *) 0)->sun_path) - 1)
