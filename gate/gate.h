@@ -193,4 +193,17 @@ bool gate_sandbox_remove (struct gate_daemon *d, const char *id);
 void gate_sandbox_restore (struct gate_daemon *d);
 void gate_sandboxes_close (struct gate_daemon *d);
 
+/* Unlink node from the doubly linked list that starts at head (connections, upcalls). */
+#define GATE_UNLINK(head, node)                                                                            \
+  do                                                                                                       \
+    {                                                                                                      \
+      if ((node)->prev)                                                                                    \
+        (node)->prev->next = (node)->next;                                                                 \
+      else                                                                                                 \
+        (head) = (node)->next;                                                                             \
+      if ((node)->next)                                                                                    \
+        (node)->next->prev = (node)->prev;                                                                 \
+    }                                                                                                      \
+  while (0)
+
 #endif

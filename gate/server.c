@@ -86,12 +86,7 @@ gate_conn_close (struct gate_daemon *d, struct gate_conn *c)
     gate_upcall_remove_waiter (c->upcall, c);
   gate_ep_del (d, c->fd);
   close (c->fd);
-  if (c->prev)
-    c->prev->next = c->next;
-  else
-    d->conns = c->next;
-  if (c->next)
-    c->next->prev = c->prev;
+  GATE_UNLINK (d->conns, c);
   if (c->ev.kind == GK_CLIENT)
     {
       c->sb->nconns--;

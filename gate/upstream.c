@@ -59,12 +59,7 @@ destroy (struct gate_daemon *d, struct gate_upcall *u)
       gate_ep_del (d, u->fd);
       close (u->fd);
     }
-  if (u->prev)
-    u->prev->next = u->next;
-  else
-    d->upcalls = u->next;
-  if (u->next)
-    u->next->prev = u->prev;
+  GATE_UNLINK (d->upcalls, u);
   u->waiters = NULL;
   gate_bury (d, &u->ev);
 }

@@ -4,6 +4,13 @@
 #include <stdio.h>
 #include <string.h>
 
+static void
+vset (rh_error *err, int errnum, const char *fmt, va_list ap)
+{
+  err->code = errnum;
+  vsnprintf (err->msg, sizeof err->msg, fmt, ap);
+}
+
 int
 rh_error_set (rh_error *err, int errnum, const char *fmt, ...)
 {
@@ -11,9 +18,8 @@ rh_error_set (rh_error *err, int errnum, const char *fmt, ...)
 
   if (err == NULL)
     return -1;
-  err->code = errnum;
   va_start (ap, fmt);
-  vsnprintf (err->msg, sizeof err->msg, fmt, ap);
+  vset (err, errnum, fmt, ap);
   va_end (ap);
   return -1;
 }
@@ -26,9 +32,8 @@ rh_error_sys (rh_error *err, int errnum, const char *fmt, ...)
 
   if (err == NULL)
     return -1;
-  err->code = errnum;
   va_start (ap, fmt);
-  vsnprintf (err->msg, sizeof err->msg, fmt, ap);
+  vset (err, errnum, fmt, ap);
   va_end (ap);
   len = strlen (err->msg);
   if (len < sizeof err->msg)

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "policy.h"
+#include "rewrite_view.h"
 #include "spec_rewrite.h"
 
 #define K_CRI_TYPE "io.kubernetes.cri.container-type"
@@ -73,19 +74,13 @@ static int
 check_namespaces (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
 {
   static const char *const joinable[] = { "pid", "ipc", "uts", "user", NULL };
-  json_t *lnx = json_object_get (spec, "linux");
   json_t *ns, *e;
   size_t i;
 
-  if (lnx == NULL || json_is_null (lnx))
+  if (rh_spec_namespaces (spec, &ns, err) < 0)
+    return -1;
+  if (ns == NULL)
     return 0;
-  if (!json_is_object (lnx))
-    return rh_error_set (err, EINVAL, "linux: expected an object");
-  ns = json_object_get (lnx, "namespaces");
-  if (ns == NULL || json_is_null (ns))
-    return 0;
-  if (!json_is_array (ns))
-    return rh_error_set (err, EINVAL, "linux.namespaces: expected an array");
   json_array_foreach (ns, i, e)
     {
       json_t *type = json_object_get (e, "type");

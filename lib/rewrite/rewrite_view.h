@@ -75,6 +75,10 @@ void rh_devnum_add (struct rh_devnum **set, size_t *n, char type, long major, lo
 int rh_spec_get_opt_string (json_t *obj, const char *key, const char *where, size_t idx, const char **out,
                             rh_error *err);
 
+/* linux.namespaces of spec: *out is the array, or NULL when linux or the list is absent or null;
+ * an error when either has the wrong type. */
+int rh_spec_namespaces (json_t *spec, json_t **out, rh_error *err);
+
 /* The three viewed modifiers, sharing one view (rh_spec_rewrite runs them in this order). */
 int rh_rewrite_root_viewed (json_t *spec, const struct rh_rewrite_ctx *ctx, struct view_once *once, rh_error *err);
 int rh_rewrite_mounts_viewed (json_t *spec, const struct rh_rewrite_ctx *ctx, struct view_once *once, rh_error *err);

@@ -33,12 +33,12 @@
 /* ---- network ---- */
 
 int
-rh_rewrite_network (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
+rh_spec_namespaces (json_t *spec, json_t **out, rh_error *err)
 {
   json_t *lnx = json_object_get (spec, "linux");
   json_t *ns;
-  size_t i = 0;
 
+  *out = NULL;
   if (lnx == NULL || json_is_null (lnx))
     return 0;
   if (!json_is_object (lnx))
@@ -48,6 +48,20 @@ rh_rewrite_network (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *er
     return 0;
   if (!json_is_array (ns))
     return rh_error_set (err, EINVAL, "linux.namespaces: expected an array");
+  *out = ns;
+  return 0;
+}
+
+int
+rh_rewrite_network (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
+{
+  json_t *ns;
+  size_t i = 0;
+
+  if (rh_spec_namespaces (spec, &ns, err) < 0)
+    return -1;
+  if (ns == NULL)
+    return 0;
   while (i < json_array_size (ns))
     {
       json_t *e = json_array_get (ns, i);
