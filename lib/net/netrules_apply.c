@@ -29,12 +29,10 @@
 #include "cleanup.h"
 #include "container_id.h"
 #include "fsutil.h"
+#include "netrules_records.h"
 #include "netrules_sys.h"
 #include "policy.h"
 #include "util.h"
-
-#define LOCK_TIMEOUT_MS 60000
-#define RECORD_MAX (64u << 10)
 
 /* ---- the two families and their tools ---- */
 
@@ -124,218 +122,6 @@ trusted_tool (const char *recorded, const char *fallback)
       && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0)
     return recorded;
   return fallback;
-}
-
-/* ---- lock and records ---- */
-
-static char *
-net_dir (const struct rh_policy *p)
-{
-  return rh_xasprintf ("%s/net", p->state_dir);
-}
-
-static int
-lock_net (const struct rh_policy *p, rh_error *err)
-{
-  _cleanup_free_ char *dir = net_dir (p);
-  _cleanup_free_ char *path = rh_xasprintf ("%s/.lock", dir);
-  _cleanup_close_ int fd = -1;
-
-  if (rh_mkdir_p (dir, 0700, err) < 0)
-    return -1;
-  fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-  if (fd < 0)
-    return rh_error_sys (err, errno, "open %s", path);
-  for (int waited = 0;; waited += 2)
-    {
-      struct timespec ts = { 0, 2 * 1000 * 1000 };
-      if (flock (fd, LOCK_EX | LOCK_NB) == 0)
-        return rh_steal_fd (&fd);
-      if (errno != EWOULDBLOCK && errno != EINTR)
-        return rh_error_sys (err, errno, "lock %s", path);
-      if (waited >= LOCK_TIMEOUT_MS)
-        return rh_error_set (err, ETIMEDOUT, "lock %s: still held after %d s", path, LOCK_TIMEOUT_MS / 1000);
-      nanosleep (&ts, NULL);
-    }
-}
-
-struct record
-{
-  char *id;
-  pid_t pid;
-  unsigned long long start_time;
-  char *netns;
-  char *cgroup;      /* xt_cgroup path, NULL without egress */
-  bool cgroup_own;   /* we made that group (and remove it) */
-  char *cgroup_dir;  /* its directory (own groups only) */
-  char *cgroup_from; /* where the sandbox was before (own groups only) */
-  bool in[2], out[2];
-  char *restore[2], *save[2]; /* the tools that applied them (the policy may change later) */
-};
-
-static void
-record_clear (struct record *r)
-{
-  for (int k = 0; k < 2; k++)
-    {
-      free (r->restore[k]);
-      free (r->save[k]);
-    }
-  free (r->id);
-  free (r->netns);
-  free (r->cgroup);
-  free (r->cgroup_dir);
-  free (r->cgroup_from);
-  memset (r, 0, sizeof *r);
-}
-
-static char *
-record_path (const struct rh_policy *p, const char *id)
-{
-  return rh_xasprintf ("%s/net/%s.json", p->state_dir, id);
-}
-
-static json_t *
-opt_string (const char *s)
-{
-  return s ? json_string (s) : json_null ();
-}
-
-static int
-record_write (const struct rh_policy *p, const struct record *r, rh_error *err)
-{
-  _cleanup_free_ char *path = record_path (p, r->id);
-  _cleanup_json_ json_t *j = NULL;
-  _cleanup_free_ char *text = NULL;
-
-  j = json_pack ("{s:s, s:I, s:I, s:s, s:o, s:b, s:o, s:o, s:{s:b, s:b, s:o, s:o}, s:{s:b, s:b, s:o, s:o}}", "id",
-                 r->id, "pid", (json_int_t) r->pid, "start_time", (json_int_t) r->start_time, "netns", r->netns,
-                 "cgroup", opt_string (r->cgroup), "cgroup_own", r->cgroup_own, "cgroup_dir",
-                 opt_string (r->cgroup_dir), "cgroup_from", opt_string (r->cgroup_from), "ipv4", "in", r->in[0],
-                 "out", r->out[0], "restore", opt_string (r->restore[0]), "save", opt_string (r->save[0]), "ipv6",
-                 "in", r->in[1], "out", r->out[1], "restore", opt_string (r->restore[1]), "save",
-                 opt_string (r->save[1]));
-  if (j == NULL || (text = json_dumps (j, JSON_COMPACT)) == NULL)
-    return rh_error_set (err, ENOMEM, "record for %s", r->id);
-  return rh_write_file_atomic (path, text, strlen (text), 0600, err);
-}
-
-static int
-get_opt_string (json_t *j, const char *key, char **out)
-{
-  json_t *v = json_object_get (j, key);
-  if (v == NULL || json_is_null (v))
-    return 0;
-  if (!json_is_string (v))
-    return -1;
-  *out = rh_xstrdup (json_string_value (v));
-  return 0;
-}
-
-/* 1 and *r filled when a record exists, 0 when not. */
-static int
-record_read (const struct rh_policy *p, const char *id, struct record *r, rh_error *err)
-{
-  _cleanup_free_ char *path = record_path (p, id);
-  _cleanup_free_ char *text = NULL;
-  _cleanup_json_ json_t *j = NULL;
-  json_t *pid, *st, *v4, *v6;
-  size_t len = 0;
-
-  memset (r, 0, sizeof *r);
-  if (rh_read_file_capped (path, RECORD_MAX, &text, &len, err) < 0)
-    return err->code == ENOENT ? 0 : -1;
-  j = json_loadb (text, len, 0, NULL);
-  pid = json_object_get (j, "pid");
-  st = json_object_get (j, "start_time");
-  v4 = json_object_get (j, "ipv4");
-  v6 = json_object_get (j, "ipv6");
-  if (!json_is_object (j) || !json_is_integer (pid) || !json_is_integer (st) || !json_is_object (v4)
-      || !json_is_object (v6))
-    return rh_error_set (err, EINVAL, "record %s is damaged", path);
-  r->id = rh_xstrdup (id);
-  r->pid = (pid_t) json_integer_value (pid);
-  r->start_time = (unsigned long long) json_integer_value (st);
-  r->cgroup_own = json_is_true (json_object_get (j, "cgroup_own"));
-  r->in[0] = json_is_true (json_object_get (v4, "in"));
-  r->out[0] = json_is_true (json_object_get (v4, "out"));
-  r->in[1] = json_is_true (json_object_get (v6, "in"));
-  r->out[1] = json_is_true (json_object_get (v6, "out"));
-  if (get_opt_string (j, "netns", &r->netns) < 0 || get_opt_string (j, "cgroup", &r->cgroup) < 0
-      || get_opt_string (j, "cgroup_dir", &r->cgroup_dir) < 0 || get_opt_string (j, "cgroup_from", &r->cgroup_from) < 0
-      || get_opt_string (v4, "restore", &r->restore[0]) < 0 || get_opt_string (v4, "save", &r->save[0]) < 0
-      || get_opt_string (v6, "restore", &r->restore[1]) < 0 || get_opt_string (v6, "save", &r->save[1]) < 0)
-    {
-      record_clear (r);
-      return rh_error_set (err, EINVAL, "record %s is damaged", path);
-    }
-  return 1;
-}
-
-static int
-record_unlink (const struct rh_policy *p, const char *id, rh_error *err)
-{
-  _cleanup_free_ char *path = record_path (p, id);
-  if (unlink (path) < 0 && errno != ENOENT)
-    return rh_error_sys (err, errno, "remove %s", path);
-  return 0;
-}
-
-static bool
-record_alive (const struct record *r)
-{
-  unsigned long long st = rh_proc_start_time (r->pid);
-  return st != 0 && st == r->start_time;
-}
-
-/* ---- "being removed" markers ----
- * `runsc-host delete` removes a container's rules while runsc's own delete runs (see
- * delete_alongside in the wrapper), and runsc's delete ends with our poststop hook for the same
- * container. Without a sign, that hook would queue on the lock for the whole removal (an
- * nf_tables grace period) only to find nothing left, and runsc's delete would wait with it. So
- * the remover leaves <id>.removing (its pid and start time) while it works, and a poststop hook
- * that finds a live remover leaves the job to it. A marker whose process is gone (a crash) is
- * ignored, and gc removes it. */
-
-static char *
-marker_path (const struct rh_policy *p, const char *id)
-{
-  return rh_xasprintf ("%s/net/%s.removing", p->state_dir, id);
-}
-
-static void
-marker_write (const struct rh_policy *p, const char *id)
-{
-  _cleanup_free_ char *path = marker_path (p, id);
-  _cleanup_free_ char *text = rh_xasprintf ("%d %llu\n", (int) getpid (), rh_proc_start_time (getpid ()));
-  _cleanup_close_ int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
-
-  /* Best effort: without the marker the hook merely waits, as it always did. */
-  if (fd >= 0 && rh_write_all (fd, text, strlen (text)) < 0)
-    unlink (path);
-}
-
-static void
-marker_unlink (const struct rh_policy *p, const char *id)
-{
-  _cleanup_free_ char *path = marker_path (p, id);
-  unlink (path);
-}
-
-/* The pid of a live remover of id, or 0. */
-static pid_t
-marker_owner (const char *path)
-{
-  _cleanup_free_ char *text = NULL;
-  size_t len = 0;
-  int pid = 0;
-  unsigned long long start = 0;
-  rh_error ignored;
-
-  if (rh_read_file_capped (path, 64, &text, &len, &ignored) < 0 || sscanf (text, "%d %llu", &pid, &start) != 2
-      || pid <= 1 || pid == getpid () || start == 0 || rh_proc_start_time (pid) != start)
-    return 0;
-  return pid;
 }
 
 /* ---- the sandbox's cgroup v2 group ---- */
@@ -476,20 +262,20 @@ remove_locked (const struct rh_policy *p, const char *id, bool force, const stru
   _cleanup_free_ char *netns = rh_current_netns ();
   int ret;
 
-  ret = record_read (p, id, &r, err);
+  ret = rh_net_record_read (p, id, &r, err);
   if (ret <= 0)
     {
       if (ret == 0)
         rh_log_debug (log, "container %s: no firewall rules recorded", id);
       return ret;
     }
-  if (!force && record_alive (&r))
+  if (!force && rh_net_record_alive (&r))
     {
       rh_log_info (log,
                    "container %s: sandbox process %d is still running; its firewall rules stay until the poststop "
                    "hook or `runsc-host gc` removes them",
                    id, (int) r.pid);
-      record_clear (&r);
+      rh_net_record_clear (&r);
       return 0;
     }
   families (p, fam);
@@ -528,17 +314,17 @@ remove_locked (const struct rh_policy *p, const char *id, bool force, const stru
         }
       if (ret < 0)
         {
-          record_clear (&r);
+          rh_net_record_clear (&r);
           return -1;
         }
     }
-  if (cgroup_remove (p, &r, force, log, err) < 0 || record_unlink (p, id, err) < 0)
+  if (cgroup_remove (p, &r, force, log, err) < 0 || rh_net_record_unlink (p, id, err) < 0)
     {
-      record_clear (&r);
+      rh_net_record_clear (&r);
       return rh_error_prefix (err, "container %s", id);
     }
   rh_log_info (log, "container %s: firewall rules removed", id);
-  record_clear (&r);
+  rh_net_record_clear (&r);
   return 0;
 }
 
@@ -554,28 +340,28 @@ remove_common (const struct rh_policy *p, const char *id, bool force, const stru
   /* Nothing recorded: nothing of this id to undo (the record is written before anything is
    * changed, and removed after everything is undone; what a crash leaves without one is gc's).
    * No lock to wait for, no state dir to create. */
-  path = record_path (p, id);
+  path = rh_net_record_path (p, id);
   if (stat (path, &st) < 0 && errno == ENOENT)
     return 0;
   if (force)
     {
-      _cleanup_free_ char *marker = marker_path (p, id);
-      pid_t owner = marker_owner (marker);
+      _cleanup_free_ char *marker = rh_net_marker_path (p, id);
+      pid_t owner = rh_net_marker_owner (marker);
       if (owner > 0)
         {
           rh_log_debug (log, "container %s: runsc-host delete (pid %d) is removing its rules", id, (int) owner);
           return 0;
         }
     }
-  lock = lock_net (p, err);
+  lock = rh_net_lock (p, err);
   if (lock < 0)
     return -1;
   if (!force)
     {
       int ret;
-      marker_write (p, id);
+      rh_net_marker_write (p, id);
       ret = remove_locked (p, id, force, log, err);
-      marker_unlink (p, id);
+      rh_net_marker_unlink (p, id);
       return ret;
     }
   return remove_locked (p, id, force, log, err);
@@ -594,10 +380,10 @@ rh_netrules_removal_pending (const struct rh_policy *p, const char *container_id
   rh_error ignored;
   bool pending;
 
-  if (rh_container_id_check (container_id, &ignored) < 0 || record_read (p, container_id, &r, &ignored) <= 0)
+  if (rh_container_id_check (container_id, &ignored) < 0 || rh_net_record_read (p, container_id, &r, &ignored) <= 0)
     return false;
-  pending = !record_alive (&r);
-  record_clear (&r);
+  pending = !rh_net_record_alive (&r);
+  rh_net_record_clear (&r);
   return pending;
 }
 
@@ -671,7 +457,7 @@ rh_netrules_apply (const struct rh_policy *p, const struct rh_netrules_request *
   want_out[0] = rh_strv_len (p->egress.deny4) > 0;
   want_out[1] = rh_strv_len (p->egress.deny6) > 0;
 
-  lock = lock_net (p, err);
+  lock = rh_net_lock (p, err);
   if (lock < 0)
     return -1;
   /* Applied before (a hook run twice): undo that first, so the result is the same. */
@@ -685,12 +471,12 @@ rh_netrules_apply (const struct rh_policy *p, const struct rh_netrules_request *
   r.netns = rh_current_netns ();
   if (r.start_time == 0)
     {
-      record_clear (&r);
+      rh_net_record_clear (&r);
       return rh_error_set (err, ESRCH, "container %s: sandbox process %d is not running", req->id, (int) req->pid);
     }
   if ((want_out[0] || want_out[1]) && cgroup_choose (p, req->id, req->pid, &r, log, err) < 0)
     {
-      record_clear (&r);
+      rh_net_record_clear (&r);
       return rh_error_prefix (err, "container %s", req->id);
     }
   for (int k = 0; k < 2; k++)
@@ -708,7 +494,7 @@ rh_netrules_apply (const struct rh_policy *p, const struct rh_netrules_request *
   /* Recorded before anything changes: a crash from here on leaves something gc can find. The
    * group exists before the rules that name it (the kernel resolves --path when the rule is
    * added). */
-  if (record_write (p, &r, err) < 0 || (r.cgroup_own && cgroup_create (&r, err) < 0)
+  if (rh_net_record_write (p, &r, err) < 0 || (r.cgroup_own && cgroup_create (&r, err) < 0)
       || apply_batches (fam, batch, &r, req->pid, log, err) < 0)
     goto fail;
   {
@@ -720,7 +506,7 @@ rh_netrules_apply (const struct rh_policy *p, const struct rh_netrules_request *
   }
   free (batch[0]);
   free (batch[1]);
-  record_clear (&r);
+  rh_net_record_clear (&r);
   return 0;
 
 fail:
@@ -729,7 +515,7 @@ fail:
     rh_log_warn (log, "container %s: undo after failure: %s", req->id, undo_err.msg);
   free (batch[0]);
   free (batch[1]);
-  record_clear (&r);
+  rh_net_record_clear (&r);
   return rh_error_prefix (err, "container %s", req->id);
 }
 
@@ -745,10 +531,10 @@ gc_alive (const char *id, void *data)
   struct record r;
   rh_error ignored;
   bool alive;
-  if (record_read (g->p, id, &r, &ignored) <= 0)
+  if (rh_net_record_read (g->p, id, &r, &ignored) <= 0)
     return false;
-  alive = record_alive (&r);
-  record_clear (&r);
+  alive = rh_net_record_alive (&r);
+  rh_net_record_clear (&r);
   return alive;
 }
 
@@ -774,7 +560,7 @@ cgroup_sweep (const struct rh_policy *p, const struct rh_logger *log)
       if (rh_container_id_check (de->d_name, &e) < 0)
         continue;
       dir = rh_xasprintf ("%s/%s", parent, de->d_name);
-      rec = record_path (p, de->d_name);
+      rec = rh_net_record_path (p, de->d_name);
       if (lstat (dir, &st) < 0 || !S_ISDIR (st.st_mode) || now - st.st_mtime < 60 || access (rec, F_OK) == 0)
         continue;
       if (rmdir (dir) == 0)
@@ -791,14 +577,14 @@ rh_netrules_gc (const struct rh_policy *p, bool dry_run, const struct rh_logger 
 {
   _cleanup_close_ int lock = -1;
   _cleanup_strv_ char **ids = rh_xmalloc0 (sizeof (char *));
-  _cleanup_free_ char *dir = net_dir (p);
+  _cleanup_free_ char *dir = rh_net_dir (p);
   struct family fam[2];
   struct gc_ctx g = { p };
   DIR *d;
   struct dirent *de;
 
   *removed = 0;
-  lock = lock_net (p, err);
+  lock = rh_net_lock (p, err);
   if (lock < 0)
     return -1;
   families (p, fam);
@@ -818,17 +604,17 @@ rh_netrules_gc (const struct rh_policy *p, bool dry_run, const struct rh_logger 
           /* A marker whose remover is gone (killed mid-way): the record, if any, is handled
            * like any other. */
           _cleanup_free_ char *marker = rh_xasprintf ("%s/%s", dir, de->d_name);
-          if (!dry_run && marker_owner (marker) == 0)
+          if (!dry_run && rh_net_marker_owner (marker) == 0)
             unlink (marker);
           continue;
         }
       if (len <= 5 || strcmp (de->d_name + len - 5, ".json") != 0)
         continue;
       id = strndup (de->d_name, len - 5);
-      if (id == NULL || rh_container_id_check (id, &e) < 0 || record_read (p, id, &r, &e) <= 0)
+      if (id == NULL || rh_container_id_check (id, &e) < 0 || rh_net_record_read (p, id, &r, &e) <= 0)
         continue;
-      alive = record_alive (&r);
-      record_clear (&r);
+      alive = rh_net_record_alive (&r);
+      rh_net_record_clear (&r);
       if (alive)
         continue;
       rh_strv_push (&ids, id);
