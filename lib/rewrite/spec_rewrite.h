@@ -5,15 +5,19 @@
  * matches keys case-insensitively) would read as an OCI field without it being spelled so is
  * refused, so every modifier below sees the same spec as runsc. Then modifiers run in a fixed
  * order; each is small and tested on its own:
- *   root       refuse a rootfs that is, or contains, a protected path
- *   mounts     strip/deny bind mounts that touch protected paths   (paths.c)
- *   devices    strip protected devices and their cgroup allow rules
+ *   root       refuse a rootfs that is, or contains, a protected path         (mounts.c)
+ *   mounts     strip/deny bind mounts that touch protected paths             (mounts.c, view.c)
+ *   devices    strip protected devices and their cgroup allow rules          (devices.c)
+ *   joins      sandbox joins (CRI annotations, namespace paths)              (joins.c)
+ *   cgroups    cgroupsPath under an allowed parent                           (cgroups_path.c)
  *   network    remove the network namespace (runsc runs --network=host)
  *   annotations strip untrusted prefixes (dev.gvisor.*) and our own namespace
- *   caps       capability drop-list, noNewPrivileges, privileged taming (caps.c)
- *   seccomp    merge policy rules into linux.seccomp (seccomp.c)
- *   gate       bind the sandbox's gate socket at the TEE socket path (gate_policy.c)
- *   hooks      inject runsc-host-hook, validate exposed ports (hookspec.c)
+ *   caps       capability drop-list, noNewPrivileges, privileged taming     (caps.c, devices.c)
+ *   seccomp    merge policy rules into linux.seccomp                        (seccomp.c)
+ *   gate       bind the sandbox's gate socket at the TEE socket path        (gate_mounts.c)
+ *   nerdctl    nerdctl's network and state-dir annotations                   (nerdctl_annotations.c)
+ *   client_hooks  the client's hooks against the allow-list                  (client_hooks.c)
+ *   hooks      inject runsc-host-hook, validate exposed ports               (hookspec.c)
  *   mark       record the policy's SHA-256 in an annotation
  * Running the rewrite on its own output gives the same output. */
 #ifndef RH_SPEC_REWRITE_H
