@@ -113,7 +113,7 @@ rh_cli_do_exec (struct rh_cli *c, const struct rh_cli_env *env, const struct sca
       rh_cli_decide (c, "mapped --process to runsc --process (a copy filtered by the capability policy)");
       if (inline_count)
         rh_cli_decide (c, "ignored %zu inline process flag(s): --process gives the whole process (as in runc)",
-                inline_count);
+                       inline_count);
       if (*cmdv)
         rh_cli_decide (c, "ignored the command after the container id: --process gives the whole process (as in runc)");
       cmdv = NULL;

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "check_report.h"
 #include "cleanup.h"
 #include "spawnutil.h"
 #include "commands.h"
@@ -43,170 +44,6 @@
 #ifndef RH_SYSCONF_POLICY
 #define RH_SYSCONF_POLICY "/etc/runsc-host/config.json"
 #endif
-
-#define CHECK_TIMEOUT_MS 10000
-#define CHECK_OUTPUT_MAX 8192
-#define CHECK_CONFIG_MAX (1u << 20)
-
-#define SHIM_NAME "containerd-shim-runsc-host-v1"
-#define CONTAINERD_CONFIG "/etc/containerd/config.toml"
-#define DOCKER_CONFIG "/etc/docker/daemon.json"
-#define CHILD_PATH RH_CHILD_PATH
-
-/* Where daemons started by an init system find their programs. We look here, not in the
- * caller's $PATH: the question is what containerd and dockerd will find. */
-static const char *const std_dirs[]
-    = { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin", NULL };
-
-enum check_status
-{
-  CHECK_OK,
-  CHECK_FAIL,
-  CHECK_WARN,
-  CHECK_SKIP,
-  CHECK_INFO,
-};
-
-struct report
-{
-  FILE *out;
-  int failed;
-  int warned;
-};
-
-struct check_opts
-{
-  const char *containerd_config;
-  const char *docker_config;
-  const char *shim;
-};
-
-static void __attribute__ ((format (printf, 5, 6)))
-report (struct report *r, enum check_status st, const char *item, const char *fix, const char *fmt, ...)
-{
-  static const char *const tags[] = { "[ ok ]", "[FAIL]", "[warn]", "[skip]", "[info]" };
-  va_list ap;
-
-  fprintf (r->out, "%s %-16s ", tags[st], item);
-  va_start (ap, fmt);
-  vfprintf (r->out, fmt, ap);
-  va_end (ap);
-  fputc ('\n', r->out);
-  if (fix != NULL && (st == CHECK_FAIL || st == CHECK_WARN))
-    {
-      /* Indent every line of the fix under the item. */
-      fputs ("       fix: ", r->out);
-      for (const char *p = fix; *p; p++)
-        {
-          fputc (*p, r->out);
-          if (*p == '\n' && p[1] != '\0')
-            fputs ("            ", r->out);
-        }
-      fputc ('\n', r->out);
-    }
-  if (st == CHECK_FAIL)
-    r->failed++;
-  else if (st == CHECK_WARN)
-    r->warned++;
-}
-
-/* ---- small file helpers ------------------------------------------------------------------ */
-
-static bool
-is_exec_file (const char *path)
-{
-  struct stat st;
-
-  return stat (path, &st) == 0 && S_ISREG (st.st_mode) && access (path, X_OK) == 0;
-}
-
-/* Same inode after following symlinks: the way to ask "is this runsc-host?" whatever it is
- * called (an alias named runc, a relative symlink, a bind mount). */
-static bool
-same_file (const char *a, const char *b)
-{
-  struct stat sa, sb;
-
-  return a != NULL && b != NULL && stat (a, &sa) == 0 && stat (b, &sb) == 0 && sa.st_dev == sb.st_dev
-         && sa.st_ino == sb.st_ino;
-}
-
-/* First std_dirs entry holding an executable `name`; NULL if none. Caller frees. */
-static char *
-find_std (const char *name)
-{
-  for (size_t i = 0; std_dirs[i]; i++)
-    {
-      _cleanup_free_ char *p = rh_xasprintf ("%s/%s", std_dirs[i], name);
-      if (is_exec_file (p))
-        return steal_pointer (&p);
-    }
-  return NULL;
-}
-
-/* First line of s, without the newline, at most 200 bytes. Caller frees. */
-static char *
-first_line (const char *s)
-{
-  size_t n = strcspn (s, "\n");
-  if (n > 200)
-    n = 200;
-  return rh_xasprintf ("%.*s", (int) n, s);
-}
-
-/* ---- running a program, bounded ---------------------------------------------------------- */
-
-/* Run argv (argv[0] absolute) with stdout+stderr captured (first CHECK_OUTPUT_MAX bytes kept),
- * stdin empty and the one child environment; kill it after timeout_ms. On success *wstatus is
- * its wait status and *out its output (NUL-terminated). */
-static int
-run_capture (char *const argv[], int timeout_ms, char **out, int *wstatus, rh_error *err)
-{
-  struct rh_spawn_opts o = { .argv = argv, .timeout_ms = timeout_ms, .merge_stderr = true };
-  struct rh_spawn s;
-  bool timed_out = false;
-  int ret = -1;
-
-  if (rh_spawn_start (&o, &s, err) < 0)
-    return -1;
-  if (rh_spawn_wait (&s, wstatus, &timed_out, err) < 0)
-    goto out;
-  if (timed_out)
-    {
-      rh_error_set (err, ETIMEDOUT, "%s did not finish within %d s (killed)", argv[0], timeout_ms / 1000);
-      goto out;
-    }
-  ret = rh_spawn_output (s.out_fd, CHECK_OUTPUT_MAX, false, out, err);
-out:
-  rh_spawn_release (&s);
-  return ret;
-}
-
-/* Run `path arg` and require exit status 0; *out gets its output. */
-static int
-run_ok (const char *path, const char *arg, char **out, rh_error *err)
-{
-  char *argv[] = { (char *) path, (char *) arg, NULL };
-  _cleanup_free_ char *output = NULL;
-  int wstatus = 0;
-
-  if (run_capture (argv, CHECK_TIMEOUT_MS, &output, &wstatus, err) < 0)
-    return -1;
-  if (WIFEXITED (wstatus) && WEXITSTATUS (wstatus) == 127
-      && (output[0] == '\0' || strcmp (output, RH_SPAWN_EXEC_FAILED) == 0))
-    return rh_error_set (err, ENOEXEC, "%s could not be executed", path);
-  if (!WIFEXITED (wstatus) || WEXITSTATUS (wstatus) != 0)
-    {
-      _cleanup_free_ char *line = first_line (output);
-      if (WIFSIGNALED (wstatus))
-        return rh_error_set (err, 0, "`%s %s` was killed by signal %d%s%s", path, arg, WTERMSIG (wstatus),
-                             *line ? ": " : "", line);
-      return rh_error_set (err, 0, "`%s %s` exited with status %d%s%s", path, arg, WEXITSTATUS (wstatus),
-                           *line ? ": " : "", line);
-    }
-  *out = steal_pointer (&output);
-  return 0;
-}
 
 /* ---- the items --------------------------------------------------------------------------- */
 
@@ -223,15 +60,15 @@ check_policy (struct report *r, const struct rh_cmd_env *env)
 {
   if (env->policy == NULL)
     {
-      report (r, CHECK_FAIL, "policy", "correct the key named above in the policy file (the file named by "
-              "RUNSC_HOST_CONFIG, else " RH_SYSCONF_POLICY "); see docs/policy.md",
-              "%s", env->policy_error ? env->policy_error : "no policy loaded");
+      rh_check_report (r, CHECK_FAIL, "policy", "correct the key named above in the policy file (the file named by "
+                       "RUNSC_HOST_CONFIG, else " RH_SYSCONF_POLICY "); see docs/policy.md",
+                       "%s", env->policy_error ? env->policy_error : "no policy loaded");
       return;
     }
-  report (r, CHECK_OK, "policy", NULL, "%s parses (sha256 %.16s...)",
-          env->policy->source_path ? env->policy->source_path : "built-in default policy (no "
-                                                                 RH_SYSCONF_POLICY ")",
-          env->policy->sha256);
+  rh_check_report (r, CHECK_OK, "policy", NULL, "%s parses (sha256 %.16s...)",
+                   env->policy->source_path ? env->policy->source_path : "built-in default policy (no "
+                                                                          RH_SYSCONF_POLICY ")",
+                   env->policy->sha256);
 }
 
 static void
@@ -247,36 +84,36 @@ check_runsc (struct report *r, const struct rh_cmd_env *env)
                       policy_file (env));
   if (path == NULL)
     {
-      report (r, CHECK_FAIL, "runsc", fix, "runsc.path is not set");
+      rh_check_report (r, CHECK_FAIL, "runsc", fix, "runsc.path is not set");
       return;
     }
-  if (!is_exec_file (path))
+  if (!rh_check_is_exec_file (path))
     {
-      report (r, CHECK_FAIL, "runsc", fix, "%s: %s", path,
-              access (path, F_OK) == 0 ? "not an executable file" : strerror (errno));
+      rh_check_report (r, CHECK_FAIL, "runsc", fix, "%s: %s", path,
+                       access (path, F_OK) == 0 ? "not an executable file" : strerror (errno));
       return;
     }
   /* runsc.path naming runsc-host itself (directly, as a "runc" alias, through a symlink) would
    * make every create exec itself forever. */
-  if (same_file (path, env->self_exe))
+  if (rh_check_same_file (path, env->self_exe))
     {
-      report (r, CHECK_FAIL, "runsc", fix, "%s is runsc-host itself (%s), not gVisor's runsc", path,
-              env->self_exe);
+      rh_check_report (r, CHECK_FAIL, "runsc", fix, "%s is runsc-host itself (%s), not gVisor's runsc", path,
+                       env->self_exe);
       return;
     }
-  if (run_ok (path, "--version", &out, &err) < 0)
+  if (rh_check_run_ok (path, "--version", &out, &err) < 0)
     {
-      report (r, CHECK_FAIL, "runsc", fix, "%s", err.msg);
+      rh_check_report (r, CHECK_FAIL, "runsc", fix, "%s", err.msg);
       return;
     }
-  line = first_line (out);
+  line = rh_check_first_line (out);
   if (!rh_str_has_prefix (line, "runsc version"))
     {
-      report (r, CHECK_FAIL, "runsc", fix, "%s does not look like gVisor's runsc (`--version` says \"%s\")",
-              path, line);
+      rh_check_report (r, CHECK_FAIL, "runsc", fix, "%s does not look like gVisor's runsc (`--version` says \"%s\")",
+                       path, line);
       return;
     }
-  report (r, CHECK_OK, "runsc", NULL, "%s: %s", path, line);
+  rh_check_report (r, CHECK_OK, "runsc", NULL, "%s: %s", path, line);
 }
 
 static void
@@ -289,10 +126,10 @@ check_platform (struct report *r, const struct rh_cmd_env *env)
     {
       fix = rh_xasprintf ("give the VM nested virtualisation, or set runsc.platform to \"ptrace\" in %s",
                           policy_file (env));
-      report (r, CHECK_FAIL, "platform", fix, "kvm: /dev/kvm: %s", strerror (errno));
+      rh_check_report (r, CHECK_FAIL, "platform", fix, "kvm: /dev/kvm: %s", strerror (errno));
       return;
     }
-  report (r, CHECK_OK, "platform", NULL, "%s", platform);
+  rh_check_report (r, CHECK_OK, "platform", NULL, "%s", platform);
 }
 
 /* The default profile is read only when a create needs it; this is where a broken one shows
@@ -309,12 +146,12 @@ check_seccomp (struct report *r, const struct rh_cmd_env *env)
       _cleanup_free_ char *fix = rh_xasprintf ("install the profile (make install puts it at "
                                                RH_SECCOMP_DEFAULT_PROFILE "), or set seccomp.default_profile in %s",
                                                policy_file (env));
-      report (r, err.code == ENOENT ? CHECK_WARN : CHECK_FAIL, "seccomp", fix, "%s%s", err.msg,
-              err.code == ENOENT ? " (a create whose spec has no seccomp profile will fail)" : "");
+      rh_check_report (r, err.code == ENOENT ? CHECK_WARN : CHECK_FAIL, "seccomp", fix, "%s%s", err.msg,
+                       err.code == ENOENT ? " (a create whose spec has no seccomp profile will fail)" : "");
       return;
     }
-  report (r, CHECK_OK, "seccomp", NULL, "default profile %s (%zu rules)", source,
-          json_array_size (json_object_get (prof, "syscalls")));
+  rh_check_report (r, CHECK_OK, "seccomp", NULL, "default profile %s (%zu rules)", source,
+                   json_array_size (json_object_get (prof, "syscalls")));
 }
 
 static void
@@ -327,16 +164,16 @@ check_hook (struct report *r, const struct rh_cmd_env *env)
                       policy_file (env));
   if (path == NULL)
     {
-      report (r, CHECK_FAIL, "hook", fix, "hook_path is not set");
+      rh_check_report (r, CHECK_FAIL, "hook", fix, "hook_path is not set");
       return;
     }
-  if (!is_exec_file (path))
+  if (!rh_check_is_exec_file (path))
     {
-      report (r, CHECK_FAIL, "hook", fix, "%s: %s", path,
-              access (path, F_OK) == 0 ? "not an executable file" : strerror (errno));
+      rh_check_report (r, CHECK_FAIL, "hook", fix, "%s: %s", path,
+                       access (path, F_OK) == 0 ? "not an executable file" : strerror (errno));
       return;
     }
-  report (r, CHECK_OK, "hook", NULL, "%s", path);
+  rh_check_report (r, CHECK_OK, "hook", NULL, "%s", path);
 }
 
 static void
@@ -347,27 +184,27 @@ check_iptables (struct report *r)
 
   for (size_t i = 0; names[i]; i++)
     {
-      _cleanup_free_ char *path = find_std (names[i]);
+      _cleanup_free_ char *path = rh_check_find_std (names[i]);
       _cleanup_free_ char *out = NULL;
       _cleanup_free_ char *line = NULL;
       rh_error err = { 0 };
 
       if (path == NULL)
         {
-          report (r, CHECK_FAIL, names[i], fix, "not found in %s", CHILD_PATH);
+          rh_check_report (r, CHECK_FAIL, names[i], fix, "not found in %s", CHILD_PATH);
           continue;
         }
-      if (run_ok (path, "--version", &out, &err) < 0)
+      if (rh_check_run_ok (path, "--version", &out, &err) < 0)
         {
-          report (r, CHECK_FAIL, names[i], fix, "%s", err.msg);
+          rh_check_report (r, CHECK_FAIL, names[i], fix, "%s", err.msg);
           continue;
         }
-      line = first_line (out);
-      report (r, CHECK_OK, names[i], NULL, "%s: %s", path, line);
+      line = rh_check_first_line (out);
+      rh_check_report (r, CHECK_OK, names[i], NULL, "%s: %s", path, line);
     }
 }
 
-/* Where containerd would find our shim: its PATH (std_dirs), then beside the containerd
+/* Where containerd would find our shim: its PATH (rh_check_std_dirs), then beside the containerd
  * binary. --shim overrides, for a non-standard install. */
 static char *
 find_shim (const struct check_opts *o, const char *containerd)
@@ -376,7 +213,7 @@ find_shim (const struct check_opts *o, const char *containerd)
 
   if (o->shim != NULL)
     return rh_xstrdup (o->shim);
-  p = find_std (SHIM_NAME);
+  p = rh_check_find_std (SHIM_NAME);
   if (p == NULL && containerd != NULL)
     {
       _cleanup_free_ char *dir = rh_xstrdup (containerd);
@@ -385,7 +222,7 @@ find_shim (const struct check_opts *o, const char *containerd)
         {
           *slash = '\0';
           p = rh_xasprintf ("%s/%s", dir, SHIM_NAME);
-          if (!is_exec_file (p))
+          if (!rh_check_is_exec_file (p))
             {
               free (p);
               p = NULL;
@@ -407,39 +244,39 @@ check_shim (struct report *r, const struct rh_cmd_env *env, const struct check_o
 
   if (shim == NULL)
     {
-      report (r, CHECK_FAIL, "shim",
-              "install " SHIM_NAME " beside runsc-host (cmake --install or the runsc-host package do), "
-              "in a directory on containerd's PATH",
-              SHIM_NAME " not found in %s nor beside %s: `--runtime " RH_SHIM_RUNTIME_TYPE "` fails",
-              CHILD_PATH, containerd ? containerd : "containerd");
+      rh_check_report (r, CHECK_FAIL, "shim",
+                       "install " SHIM_NAME " beside runsc-host (cmake --install or the runsc-host package do), "
+                       "in a directory on containerd's PATH",
+                       SHIM_NAME " not found in %s nor beside %s: `--runtime " RH_SHIM_RUNTIME_TYPE "` fails",
+                       CHILD_PATH, containerd ? containerd : "containerd");
       return;
     }
   fix = rh_xasprintf ("reinstall runsc-host: %s must come with its own runc -> runsc-host link", shim);
-  if (!is_exec_file (shim))
+  if (!rh_check_is_exec_file (shim))
     {
-      report (r, CHECK_FAIL, "shim", fix, "%s: not an executable file", shim);
+      rh_check_report (r, CHECK_FAIL, "shim", fix, "%s: not an executable file", shim);
       return;
     }
   /* Which runsc-host will containers of this runtime type really run? */
-  if (run_ok (shim, "--runsc-host-runtime", &runtime_out, &err) < 0)
+  if (rh_check_run_ok (shim, "--runsc-host-runtime", &runtime_out, &err) < 0)
     {
-      report (r, CHECK_FAIL, "shim", fix, "%s", err.msg);
+      rh_check_report (r, CHECK_FAIL, "shim", fix, "%s", err.msg);
       return;
     }
-  runtime = first_line (runtime_out);
-  if (!same_file (runtime, env->self_exe))
+  runtime = rh_check_first_line (runtime_out);
+  if (!rh_check_same_file (runtime, env->self_exe))
     {
-      report (r, CHECK_FAIL, "shim", fix, "%s runs %s, not this runsc-host (%s)", shim, runtime, env->self_exe);
+      rh_check_report (r, CHECK_FAIL, "shim", fix, "%s runs %s, not this runsc-host (%s)", shim, runtime, env->self_exe);
       return;
     }
   /* And does it reach containerd's runc v2 shim? `-v` goes all the way through. */
-  if (run_ok (shim, "-v", &version, &err) < 0)
+  if (rh_check_run_ok (shim, "-v", &version, &err) < 0)
     {
-      report (r, CHECK_FAIL, "shim", "install containerd (apt-get install containerd): the shim reuses "
-              "its containerd-shim-runc-v2", "%s", err.msg);
+      rh_check_report (r, CHECK_FAIL, "shim", "install containerd (apt-get install containerd): the shim reuses "
+                       "its containerd-shim-runc-v2", "%s", err.msg);
       return;
     }
-  report (r, CHECK_OK, "shim", NULL, "%s -> %s (" RH_SHIM_RUNTIME_TYPE ")", shim, runtime);
+  rh_check_report (r, CHECK_OK, "shim", NULL, "%s -> %s (" RH_SHIM_RUNTIME_TYPE ")", shim, runtime);
 }
 
 /* A path as dockerd or the runc shim would resolve it: absolute, or looked up in PATH. */
@@ -450,7 +287,7 @@ resolve_binary (const char *name)
     return NULL;
   if (strchr (name, '/') != NULL)
     return rh_xstrdup (name);
-  return find_std (name);
+  return rh_check_find_std (name);
 }
 
 static char *
@@ -478,22 +315,22 @@ check_containerd_config (struct report *r, const struct rh_cmd_env *env, const s
 
   if (access (file, F_OK) < 0 && errno == ENOENT)
     {
-      report (r, CHECK_WARN, "containerd", fix,
-              "%s does not exist: `ctr`/`nerdctl --runtime " RH_SHIM_RUNTIME_TYPE "` work through the shim, "
-              "but Kubernetes (CRI) has no runsc-host handler", file);
+      rh_check_report (r, CHECK_WARN, "containerd", fix,
+                       "%s does not exist: `ctr`/`nerdctl --runtime " RH_SHIM_RUNTIME_TYPE "` work through the shim, "
+                       "but Kubernetes (CRI) has no runsc-host handler", file);
       return;
     }
   if (rh_read_file_capped (file, CHECK_CONFIG_MAX, &text, &len, &err) < 0
       || rh_check_scan_containerd_toml (text, &c, &err) < 0)
     {
-      report (r, CHECK_FAIL, "containerd", "correct the TOML syntax (containerd refuses it too)", "%s: %s",
-              file, err.msg);
+      rh_check_report (r, CHECK_FAIL, "containerd", "correct the TOML syntax (containerd refuses it too)", "%s: %s",
+                       file, err.msg);
       return;
     }
   if (c.cri_disabled)
     {
-      report (r, CHECK_OK, "containerd", NULL, "%s: CRI plugin disabled; " RH_SHIM_RUNTIME_TYPE
-              " needs no registration", file);
+      rh_check_report (r, CHECK_OK, "containerd", NULL, "%s: CRI plugin disabled; " RH_SHIM_RUNTIME_TYPE
+                       " needs no registration", file);
       rh_check_containerd_free (&c);
       return;
     }
@@ -505,47 +342,47 @@ check_containerd_config (struct report *r, const struct rh_cmd_env *env, const s
                        && (strcmp (rt->type, "io.containerd.runc.v2") == 0
                            || strcmp (rt->type, "io.containerd.runc.v1") == 0);
       _cleanup_free_ char *bin = resolve_binary (rt->binary);
-      bool ours = bin != NULL && same_file (bin, env->self_exe);
+      bool ours = bin != NULL && rh_check_same_file (bin, env->self_exe);
       bool named_ours = rt->binary != NULL && strstr (rt->binary, "runsc-host") != NULL;
 
       if (shim_type && rt->has_options)
         {
-          report (r, CHECK_FAIL, "containerd", "remove the options table of this runtime (the runc shim cannot "
-                  "read CRI's generic options); use io.containerd.runc.v2 with BinaryName for options",
-                  "%s: runtime %s of type " RH_SHIM_RUNTIME_TYPE " has an options table", file, rt->name);
+          rh_check_report (r, CHECK_FAIL, "containerd", "remove the options table of this runtime (the runc shim cannot "
+                           "read CRI's generic options); use io.containerd.runc.v2 with BinaryName for options",
+                           "%s: runtime %s of type " RH_SHIM_RUNTIME_TYPE " has an options table", file, rt->name);
           bad++;
         }
       else if (shim_type)
         {
-          report (r, CHECK_OK, "containerd", NULL, "%s: CRI runtime \"%s\" = " RH_SHIM_RUNTIME_TYPE, file,
-                  rt->name);
+          rh_check_report (r, CHECK_OK, "containerd", NULL, "%s: CRI runtime \"%s\" = " RH_SHIM_RUNTIME_TYPE, file,
+                           rt->name);
           good++;
         }
       else if (ours && !runc_type)
         {
-          report (r, CHECK_FAIL, "containerd", fix, "%s: runtime %s sets BinaryName to runsc-host but its "
-                  "runtime_type is %s; only io.containerd.runc.v2 honours BinaryName", file, rt->name,
-                  rt->type ? rt->type : "unset");
+          rh_check_report (r, CHECK_FAIL, "containerd", fix, "%s: runtime %s sets BinaryName to runsc-host but its "
+                           "runtime_type is %s; only io.containerd.runc.v2 honours BinaryName", file, rt->name,
+                           rt->type ? rt->type : "unset");
           bad++;
         }
       else if (ours)
         {
-          report (r, CHECK_OK, "containerd", NULL, "%s: CRI runtime \"%s\" runs %s", file, rt->name, rt->binary);
+          rh_check_report (r, CHECK_OK, "containerd", NULL, "%s: CRI runtime \"%s\" runs %s", file, rt->name, rt->binary);
           good++;
         }
       else if (named_ours || strcmp (rt->name, "runsc-host") == 0)
         {
           /* Meant to be us, but runs something else: a stale path after a reinstall. */
-          report (r, CHECK_FAIL, "containerd", fix, "%s: runtime %s has BinaryName %s, which is not this "
-                  "runsc-host (%s)", file, rt->name, rt->binary ? rt->binary : "(unset: plain runc)",
-                  env->self_exe);
+          rh_check_report (r, CHECK_FAIL, "containerd", fix, "%s: runtime %s has BinaryName %s, which is not this "
+                           "runsc-host (%s)", file, rt->name, rt->binary ? rt->binary : "(unset: plain runc)",
+                           env->self_exe);
           bad++;
         }
     }
   if (good == 0 && bad == 0)
-    report (r, CHECK_FAIL, "containerd", fix, "%s registers no runtime that runs runsc-host", file);
+    rh_check_report (r, CHECK_FAIL, "containerd", fix, "%s registers no runtime that runs runsc-host", file);
   if (c.default_runtime != NULL)
-    report (r, CHECK_INFO, "containerd", NULL, "CRI default runtime: %s", c.default_runtime);
+    rh_check_report (r, CHECK_INFO, "containerd", NULL, "CRI default runtime: %s", c.default_runtime);
   rh_check_containerd_free (&c);
 }
 
@@ -569,26 +406,26 @@ check_docker (struct report *r, const struct rh_cmd_env *env, const struct check
                       "(or start it with --add-runtime runsc-host=%s)", env->self_exe, file, env->self_exe);
   if (access (file, F_OK) < 0 && errno == ENOENT)
     {
-      report (r, missing, "dockerd", fix, "%s does not exist: `docker run --runtime=runsc-host` fails%s", file,
-              alias ? " (alias mode: docker's default runtime runc is runsc-host)" : "");
+      rh_check_report (r, missing, "dockerd", fix, "%s does not exist: `docker run --runtime=runsc-host` fails%s", file,
+                       alias ? " (alias mode: docker's default runtime runc is runsc-host)" : "");
       return;
     }
   if (rh_read_file_capped (file, CHECK_CONFIG_MAX, &text, &len, &err) < 0)
     {
-      report (r, CHECK_FAIL, "dockerd", fix, "%s", err.msg);
+      rh_check_report (r, CHECK_FAIL, "dockerd", fix, "%s", err.msg);
       return;
     }
   root = json_loadb (text, len, JSON_REJECT_DUPLICATES, &jerr);
   if (root == NULL || !json_is_object (root))
     {
-      report (r, CHECK_FAIL, "dockerd", "correct the JSON syntax (dockerd refuses it too)", "%s: line %d: %s",
-              file, root ? 1 : jerr.line, root ? "not a JSON object" : jerr.text);
+      rh_check_report (r, CHECK_FAIL, "dockerd", "correct the JSON syntax (dockerd refuses it too)", "%s: line %d: %s",
+                       file, root ? 1 : jerr.line, root ? "not a JSON object" : jerr.text);
       return;
     }
   runtimes = json_object_get (root, "runtimes");
   if (runtimes != NULL && !json_is_object (runtimes))
     {
-      report (r, CHECK_FAIL, "dockerd", fix, "%s: \"runtimes\" is not an object", file);
+      rh_check_report (r, CHECK_FAIL, "dockerd", fix, "%s: \"runtimes\" is not an object", file);
       return;
     }
   json_object_foreach (runtimes, name, rt)
@@ -596,40 +433,40 @@ check_docker (struct report *r, const struct rh_cmd_env *env, const struct check
       const char *path = json_string_value (json_object_get (rt, "path"));
       _cleanup_free_ char *bin = resolve_binary (path);
 
-      if (bin != NULL && same_file (bin, env->self_exe))
+      if (bin != NULL && rh_check_same_file (bin, env->self_exe))
         {
-          report (r, CHECK_OK, "dockerd", NULL, "%s: runtime \"%s\" runs %s", file, name, path);
+          rh_check_report (r, CHECK_OK, "dockerd", NULL, "%s: runtime \"%s\" runs %s", file, name, path);
           good++;
         }
       else if (strcmp (name, "runsc-host") == 0 || (path != NULL && strstr (path, "runsc-host") != NULL))
         {
-          report (r, CHECK_FAIL, "dockerd", fix, "%s: runtime \"%s\" has path %s, which is not this runsc-host (%s)",
-                  file, name, path ? path : "(unset)", env->self_exe);
+          rh_check_report (r, CHECK_FAIL, "dockerd", fix, "%s: runtime \"%s\" has path %s, which is not this runsc-host (%s)",
+                           file, name, path ? path : "(unset)", env->self_exe);
           bad++;
         }
     }
   if (good == 0 && bad == 0)
-    report (r, missing, "dockerd", fix, "%s registers no runtime that runs runsc-host%s", file,
-            alias ? " (alias mode: docker's default runtime runc is runsc-host)" : "");
+    rh_check_report (r, missing, "dockerd", fix, "%s registers no runtime that runs runsc-host%s", file,
+                     alias ? " (alias mode: docker's default runtime runc is runsc-host)" : "");
   def = json_object_get (root, "default-runtime");
   if (json_is_string (def))
-    report (r, CHECK_INFO, "dockerd", NULL, "default runtime: %s", json_string_value (def));
+    rh_check_report (r, CHECK_INFO, "dockerd", NULL, "default runtime: %s", json_string_value (def));
 }
 
 /* Is "runc", as a daemon would find it, runsc-host? */
 static bool
 check_alias (struct report *r, const struct rh_cmd_env *env)
 {
-  _cleanup_free_ char *runc = find_std ("runc");
+  _cleanup_free_ char *runc = rh_check_find_std ("runc");
 
-  if (runc != NULL && same_file (runc, env->self_exe))
+  if (runc != NULL && rh_check_same_file (runc, env->self_exe))
     {
-      report (r, CHECK_INFO, "alias", NULL, "\"runc\" alias mode is on: %s is runsc-host, so clients that ask "
-              "for runc get gVisor", runc);
+      rh_check_report (r, CHECK_INFO, "alias", NULL, "\"runc\" alias mode is on: %s is runsc-host, so clients that ask "
+                       "for runc get gVisor", runc);
       return true;
     }
-  report (r, CHECK_INFO, "alias", NULL, "\"runc\" alias mode is off: %s; clients that ask for runc run "
-          "outside gVisor (docs/runtime.md: alias mode)", runc ? runc : "no runc installed");
+  rh_check_report (r, CHECK_INFO, "alias", NULL, "\"runc\" alias mode is off: %s; clients that ask for runc run "
+                   "outside gVisor (docs/runtime.md: alias mode)", runc ? runc : "no runc installed");
   return false;
 }
 
@@ -700,25 +537,25 @@ rh_cmd_check (const struct rh_cmd_env *env, int argc, char **argv)
       check_seccomp (&r, env);
     }
   else
-    report (&r, CHECK_SKIP, "runsc", NULL, "runsc, platform and hook need a policy that parses");
+    rh_check_report (&r, CHECK_SKIP, "runsc", NULL, "runsc, platform and hook need a policy that parses");
   check_iptables (&r);
 
   alias = check_alias (&r, env);
 
-  containerd = find_std ("containerd");
+  containerd = rh_check_find_std ("containerd");
   if (containerd != NULL || o.containerd_config != NULL || o.shim != NULL)
     {
       check_shim (&r, env, &o, containerd);
       check_containerd_config (&r, env, &o);
     }
   else
-    report (&r, CHECK_SKIP, "containerd", NULL, "containerd is not installed");
+    rh_check_report (&r, CHECK_SKIP, "containerd", NULL, "containerd is not installed");
 
-  dockerd = find_std ("dockerd");
+  dockerd = rh_check_find_std ("dockerd");
   if (dockerd != NULL || o.docker_config != NULL)
     check_docker (&r, env, &o, alias);
   else
-    report (&r, CHECK_SKIP, "dockerd", NULL, "dockerd is not installed");
+    rh_check_report (&r, CHECK_SKIP, "dockerd", NULL, "dockerd is not installed");
 
   if (r.failed > 0)
     fprintf (r.out, "runsc-host check: %d item%s failed, %d warning%s\n", r.failed, r.failed == 1 ? "" : "s",

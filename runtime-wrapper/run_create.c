@@ -35,7 +35,7 @@ stage_spec (json_t *spec, void *data, rh_error *err)
  * spec refers to. Nothing has been started yet; on failure nothing will be. */
 int
 rh_wrapper_prepare_bundle (const struct rh_cli *cli, const struct rh_policy *policy, const struct rh_logger *log,
-                rh_error *err)
+                           rh_error *err)
 {
   char self[PATH_MAX];
   ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
