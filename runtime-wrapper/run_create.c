@@ -31,7 +31,7 @@ stage_spec (json_t *spec, void *data, rh_error *err)
   return rh_stage_spec (spec, data, err);
 }
 
-/* create/run/restore: rewrite config.json under the policy, then prepare what the rewritten
+/* create/run: rewrite config.json under the policy, then prepare what the rewritten
  * spec refers to. Nothing has been started yet; on failure nothing will be. */
 int
 rh_wrapper_prepare_bundle (const struct rh_cli *cli, const struct rh_policy *policy, const struct rh_logger *log,

@@ -13,7 +13,7 @@
  *
  * The jansson hook (rh_arena_json_*) is process-wide, as json_set_alloc_funcs is: it is the one
  * piece of global state in lib/, installed by runtime-wrapper/main.c at the start of
- * create/run/restore and by nothing else (never by the gate daemon, the hook, the shim or
+ * create/run and by nothing else (never by the gate daemon, the hook, the shim or
  * tests of other modules). It is single-threaded, as runsc-host is.
  *
  * Installing it does not yet change where anything is allocated: jansson nodes still come from

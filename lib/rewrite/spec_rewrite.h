@@ -1,5 +1,5 @@
 /* The spec rewrite: a pure function from (OCI spec tree, policy, resolver) to a rewritten tree
- * or an error. It runs on create/run/restore only.
+ * or an error. It runs on create/run only.
  *
  * First the key-spelling check (spec_keys.h): a key that runsc (Go's encoding/json, which
  * matches keys case-insensitively) would read as an OCI field without it being spelled so is
