@@ -193,6 +193,11 @@ bool gate_sandbox_remove (struct gate_daemon *d, const char *id);
 void gate_sandbox_restore (struct gate_daemon *d);
 void gate_sandboxes_close (struct gate_daemon *d);
 
+/* recv without blocking, retried on EINTR: the byte count, 0 at EOF, -1 on an error (errno
+ * set), or GATE_RECV_LATER when there is nothing to read yet. */
+#define GATE_RECV_LATER (-2)
+ssize_t gate_recv (int fd, void *buf, size_t len);
+
 /* Unlink node from the doubly linked list that starts at head (connections, upcalls). */
 #define GATE_UNLINK(head, node)                                                                            \
   do                                                                                                       \

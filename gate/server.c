@@ -78,6 +78,20 @@ unqueue (struct gate_daemon *d, struct gate_conn *c)
   c->state = GC_WAIT;
 }
 
+ssize_t
+gate_recv (int fd, void *buf, size_t len)
+{
+  for (;;)
+    {
+      ssize_t n = recv (fd, buf, len, MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return GATE_RECV_LATER;
+      return n;
+    }
+}
+
 void
 gate_conn_close (struct gate_daemon *d, struct gate_conn *c)
 {
@@ -358,12 +372,10 @@ client_readable (struct gate_daemon *d, struct gate_conn *c)
 
   for (int i = 0; i < 4; i++)
     {
-      ssize_t n = recv (c->fd, buf, sizeof buf, MSG_DONTWAIT);
+      ssize_t n = gate_recv (c->fd, buf, sizeof buf);
       enum gate_http_state st;
 
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      if (n == GATE_RECV_LATER)
         return;
       if (n < 0)
         {

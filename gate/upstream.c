@@ -217,12 +217,10 @@ upstream_readable (struct gate_daemon *d, struct gate_upcall *u)
 
   for (;;)
     {
-      ssize_t n = recv (u->fd, buf, sizeof buf, MSG_DONTWAIT);
+      ssize_t n = gate_recv (u->fd, buf, sizeof buf);
       enum gate_http_state st;
 
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      if (n == GATE_RECV_LATER)
         return;
       if (n < 0)
         {

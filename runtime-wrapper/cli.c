@@ -21,6 +21,15 @@
 /* ------------------------------------------------------------------------------------------ */
 /* Helpers for the handlers                                                                    */
 
+/* A handler that fails puts back the sub_args it had (saved) and frees what it pushed. */
+int
+rh_cli_undo_sub_args (struct rh_cli *c, char **saved)
+{
+  rh_strv_free (c->sub_args);
+  c->sub_args = saved;
+  return -1;
+}
+
 void __attribute__ ((format (printf, 2, 3)))
 rh_cli_decide (struct rh_cli *c, const char *fmt, ...)
 {
@@ -219,9 +228,7 @@ do_create (struct rh_cli *c, const struct rh_cli_env *env, const struct scan *s,
   return 0;
 
 fail:
-  rh_strv_free (c->sub_args);
-  c->sub_args = saved;
-  return -1;
+  return rh_cli_undo_sub_args (c, saved);
 }
 
 static int

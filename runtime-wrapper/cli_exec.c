@@ -195,7 +195,5 @@ rh_cli_do_exec (struct rh_cli *c, const struct rh_cli_env *env, const struct sca
   return 0;
 
 fail:
-  rh_strv_free (c->sub_args);
-  c->sub_args = saved;
-  return -1;
+  return rh_cli_undo_sub_args (c, saved);
 }

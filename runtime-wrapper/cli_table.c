@@ -41,6 +41,16 @@ static const struct flag_def create_flags[] = {
   END_FLAGS,
 };
 
+/* The CRIU options checkpoint and restore share: dropped, gVisor saves the sandbox without CRIU. */
+#define CRIU_OPTIONS                                                                                       \
+  { "tcp-established", 0, false, DROP, NULL, WHY_CRIU_OPT },                                               \
+      { "ext-unix-sk", 0, false, DROP, NULL, WHY_CRIU_OPT },                                               \
+      { "shell-job", 0, false, DROP, NULL, WHY_CRIU_OPT },                                                 \
+      { "file-locks", 0, false, DROP, NULL, WHY_CRIU_OPT },                                                \
+      { "manage-cgroups-mode", 0, true, DROP, NULL, WHY_CRIU_OPT },                                        \
+      { "empty-ns", 0, true, DROP, NULL, WHY_CRIU_OPT },                                                   \
+      { "auto-dedup", 0, false, DROP, NULL, WHY_CRIU_OPT }
+
 static const struct flag_def no_flags[] = { END_FLAGS };
 
 static const struct flag_def kill_flags[] = {
@@ -104,13 +114,7 @@ static const struct flag_def checkpoint_flags[] = {
   { "image-path", 0, true, SPECIAL, NULL, NULL },
   { "work-path", 0, true, MAP, NULL, NULL },
   { "leave-running", 0, false, MAP, NULL, NULL },
-  { "tcp-established", 0, false, DROP, NULL, WHY_CRIU_OPT },
-  { "ext-unix-sk", 0, false, DROP, NULL, WHY_CRIU_OPT },
-  { "shell-job", 0, false, DROP, NULL, WHY_CRIU_OPT },
-  { "file-locks", 0, false, DROP, NULL, WHY_CRIU_OPT },
-  { "manage-cgroups-mode", 0, true, DROP, NULL, WHY_CRIU_OPT },
-  { "empty-ns", 0, true, DROP, NULL, WHY_CRIU_OPT },
-  { "auto-dedup", 0, false, DROP, NULL, WHY_CRIU_OPT },
+  CRIU_OPTIONS,
   { "pre-dump", 0, false, REFUSE, NULL, WHY_CRIU_MODE },
   { "lazy-pages", 0, false, REFUSE, NULL, WHY_CRIU_MODE },
   { "page-server", 0, true, REFUSE, NULL, WHY_CRIU_MODE },
@@ -128,13 +132,7 @@ static const struct flag_def restore_flags[] = {
   { "pid-file", 0, true, MAP, NULL, NULL },
   { "no-subreaper", 0, false, DROP, NULL, WHY_SUBREAPER },
   { "no-pivot", 0, false, DROP, NULL, WHY_NO_PIVOT },
-  { "tcp-established", 0, false, DROP, NULL, WHY_CRIU_OPT },
-  { "ext-unix-sk", 0, false, DROP, NULL, WHY_CRIU_OPT },
-  { "shell-job", 0, false, DROP, NULL, WHY_CRIU_OPT },
-  { "file-locks", 0, false, DROP, NULL, WHY_CRIU_OPT },
-  { "manage-cgroups-mode", 0, true, DROP, NULL, WHY_CRIU_OPT },
-  { "empty-ns", 0, true, DROP, NULL, WHY_CRIU_OPT },
-  { "auto-dedup", 0, false, DROP, NULL, WHY_CRIU_OPT },
+  CRIU_OPTIONS,
   { "lsm-profile", 0, true, DROP, NULL, WHY_LSM },
   { "lsm-mount-context", 0, true, DROP, NULL, WHY_LSM },
   { "lazy-pages", 0, false, REFUSE, NULL, WHY_CRIU_MODE },

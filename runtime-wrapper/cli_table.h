@@ -33,6 +33,7 @@ bool rh_cli_is_true (const struct occ *o);
 char *rh_cli_absolute (const struct rh_cli_env *env, const char *path);
 int rh_cli_handle_preserve_fds (struct rh_cli *c, const char *cmd, const struct occ *o, rh_error *err);
 int rh_cli_handle_generic (struct rh_cli *c, const char *cmd, const struct occ *o, rh_error *err);
+int rh_cli_undo_sub_args (struct rh_cli *c, char **saved);
 /* exec (cli_exec.c). */
 int rh_cli_do_exec (struct rh_cli *c, const struct rh_cli_env *env, const struct scan *s, rh_error *err);
 
