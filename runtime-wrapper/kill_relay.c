@@ -18,48 +18,25 @@
 #include <unistd.h>
 
 #include "kill_relay.h"
-
-static volatile pid_t kill_child;
-
-static void
-forward (int sig)
-{
-  if (kill_child > 0)
-    kill (kill_child, sig);
-}
+#include "runsc_child.h"
 
 int
 rh_kill_relay (const char *runsc, char *const *argv, int *exit_code)
 {
-  static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM };
-  struct sigaction fwd = { .sa_handler = forward };
   char tail[512] = "", buf[4096];
   size_t tail_len = 0;
+  struct rh_runsc_child child;
   int fds[2], status;
-  pid_t parent = getpid (), child;
 
   if (pipe2 (fds, O_CLOEXEC) < 0)
     return -1;
-  child = fork ();
-  if (child < 0)
+  if (rh_runsc_child_start (runsc, argv, fds[1], &child) < 0)
     {
       close (fds[0]);
       close (fds[1]);
       return -1;
     }
-  if (child == 0)
-    {
-      if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != parent || dup2 (fds[1], STDERR_FILENO) < 0)
-        _exit (1);
-      execv (runsc, argv);
-      _exit (127);
-    }
   close (fds[1]);
-  kill_child = child;
-  sigemptyset (&fwd.sa_mask);
-  fwd.sa_flags = SA_RESTART;
-  for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
-    sigaction (forwarded[i], &fwd, NULL);
 
   for (;;)
     {
@@ -90,13 +67,12 @@ rh_kill_relay (const char *runsc, char *const *argv, int *exit_code)
       tail[tail_len] = '\0';
     }
   close (fds[0]);
-  while (waitpid (child, &status, 0) < 0)
-    if (errno != EINTR)
-      {
-        *exit_code = 1;
-        return 0;
-      }
-  *exit_code = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+  if (rh_runsc_child_wait (&child, &status) < 0)
+    {
+      *exit_code = 1;
+      return 0;
+    }
+  *exit_code = rh_runsc_child_exit_code (status, false);
   if (*exit_code != 0 && strstr (tail, "sandbox is not running") != NULL)
     {
       static const char msg[] = "container not running\n";

@@ -21,6 +21,7 @@
 #include "wrapper.h"
 #include "gate_policy.h"
 #include "netrules.h"
+#include "runsc_child.h"
 
 /* ---- delete: runsc's delete and the rule removal side by side ---- */
 
@@ -37,15 +38,6 @@ rh_wrapper_release_container (const struct rh_policy *policy, const char *id, co
     rh_log_warn (log, "delete %s: releasing the gate socket: %s", id, err.msg);
 }
 
-static volatile pid_t delete_child;
-
-static void
-forward_signal (int sig)
-{
-  if (delete_child > 0)
-    kill (delete_child, sig);
-}
-
 /* Removing a container's rules costs an nf_tables commit that deletes rules, and such a commit
  * waits for an RCU grace period (10-15 ms here, whatever the rules are); runsc's own delete
  * takes about as long. When the sandbox is already gone there is no order to keep between them,
@@ -58,49 +50,18 @@ int
 rh_wrapper_delete_alongside (const struct rh_policy *policy, const struct rh_cli *cli, char *const *rargv,
                              const struct rh_logger *log, int *exit_code)
 {
-  static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 };
-  struct sigaction fwd = { .sa_handler = forward_signal }, old[sizeof forwarded / sizeof *forwarded];
-  pid_t parent = getpid (), child;
+  struct rh_runsc_child child;
   int status;
 
-  fflush (NULL);
-  child = fork ();
-  if (child < 0)
+  if (rh_runsc_child_start (policy->runsc.path, rargv, -1, &child) < 0)
     return -1;
-  if (child == 0)
-    {
-      if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != parent)
-        _exit (1);
-      execv (policy->runsc.path, rargv);
-      rh_log_error (log, "exec runsc %s (policy key runsc.path): %s", policy->runsc.path, strerror (errno));
-      _exit (1);
-    }
-  delete_child = child;
-  sigemptyset (&fwd.sa_mask);
-  fwd.sa_flags = SA_RESTART;
-  for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
-    sigaction (forwarded[i], &fwd, &old[i]);
-
   rh_wrapper_release_container (policy, cli->id, log);
-
-  while (waitpid (child, &status, 0) < 0)
-    if (errno != EINTR)
-      {
-        rh_log_error (log, "delete %s: waiting for runsc: %s", cli->id, strerror (errno));
-        *exit_code = 1;
-        return 0;
-      }
-  delete_child = 0;
-  for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
-    sigaction (forwarded[i], &old[i], NULL);
-  if (WIFSIGNALED (status))
+  if (rh_runsc_child_wait (&child, &status) < 0)
     {
-      /* Die the way runsc died, so the caller sees the same status it would have after an exec. */
-      signal (WTERMSIG (status), SIG_DFL);
-      raise (WTERMSIG (status));
-      *exit_code = 128 + WTERMSIG (status);
+      rh_log_error (log, "delete %s: waiting for runsc: %s", cli->id, strerror (errno));
+      *exit_code = 1;
+      return 0;
     }
-  else
-    *exit_code = WEXITSTATUS (status);
+  *exit_code = rh_runsc_child_exit_code (status, true);
   return 0;
 }
