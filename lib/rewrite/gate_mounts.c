@@ -75,8 +75,6 @@ rh_gate_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
       json_t *d;
       _cleanup_free_ char *dst = NULL;
 
-      int r;
-
       m = json_array_get (mounts, i);
       d = json_object_get (m, "destination");
       if (!json_is_string (d))
@@ -87,13 +85,8 @@ rh_gate_rewrite (json_t *spec, const struct rh_rewrite_ctx *ctx, rh_error *err)
       dst = rh_path_clean (NULL, json_string_value (d));
       if (!rh_path_within (dst, RH_TEE_DIR))
         {
-          r = police_bind_source (ctx, m, i, err);
-          if (r < 0)
+          if (rh_spec_drop_or_next (mounts, &i, police_bind_source (ctx, m, i, err)) < 0)
             return -1;
-          if (r > 0)
-            json_array_remove (mounts, i);
-          else
-            i++;
           continue;
         }
       if (!rh_gate_is_own_mount (p, ctx->container_id, json_string_value (json_object_get (m, "source")),

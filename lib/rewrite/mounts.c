@@ -125,6 +125,18 @@ option_is_bind (const char *opt)
   return false;
 }
 
+int
+rh_spec_drop_or_next (json_t *arr, size_t *i, int verdict)
+{
+  if (verdict < 0)
+    return -1;
+  if (verdict > 0)
+    json_array_remove (arr, *i);
+  else
+    (*i)++;
+  return 0;
+}
+
 bool
 rh_mount_is_bind (json_t *m)
 {
@@ -284,13 +296,8 @@ rh_rewrite_mounts_viewed (json_t *spec, const struct rh_rewrite_ctx *ctx, struct
     return -1;
   while (i < json_array_size (mounts))
     {
-      int r = police_mount (ctx, v, json_array_get (mounts, i), i, err);
-      if (r < 0)
+      if (rh_spec_drop_or_next (mounts, &i, police_mount (ctx, v, json_array_get (mounts, i), i, err)) < 0)
         return -1;
-      if (r > 0)
-        json_array_remove (mounts, i);
-      else
-        i++;
     }
   return 0;
 }

@@ -75,6 +75,10 @@ void rh_devnum_add (struct rh_devnum **set, size_t *n, char type, long major, lo
 int rh_spec_get_opt_string (json_t *obj, const char *key, const char *where, size_t idx, const char **out,
                             rh_error *err);
 
+/* After a check of arr[*i] that returned verdict: -1 passes its error on, 1 removes the element
+ * (the next one moves into *i), 0 moves *i on. */
+int rh_spec_drop_or_next (json_t *arr, size_t *i, int verdict);
+
 /* linux.namespaces of spec: *out is the array, or NULL when linux or the list is absent or null;
  * an error when either has the wrong type. */
 int rh_spec_namespaces (json_t *spec, json_t **out, rh_error *err);
