@@ -118,6 +118,7 @@ assert_all_gone ()
     nsenter --net="/run/netns/$RH_NETNS" "$RUNSC_HOST" --root "$RH_TMP/direct-root" \
     --log "$RH_TMP/log-kill.json" --log-format json create --bundle "$b" --pid-file "$b/pid" "$id"
   echo "$output"
+  echo "# $output" | head -n 1 >&3 # the figures, in the TAP output
   [ "$status" -eq 0 ]
   rh_assert_contains "$output" "violations 0"
   # The kills landed on both sides of the rename, or the test proved nothing.

@@ -85,18 +85,23 @@ done
 t_cycles=$SECONDS
 SECONDS=0
 ids=()
+pids=()
+# (Wait for these pids only: a bare `wait` would also wait for our containerd.)
 for ((i = 0; i < parallel; i++)); do
   ids+=("$(rh_cid p$i)")
   rh_run_detached --annotation org.opencontainers.image.exposedPorts=$((9000 + i))/tcp "$RH_IMAGE" \
     "${ids[-1]}" sleep 600 >/dev/null 2>&1 &
+  pids+=($!)
 done
-wait || true
+wait "${pids[@]}" || true
 running=$(rh_ctr tasks list 2>/dev/null | awk '$3 == "RUNNING"' | grep -c "$RH_NAME-p" || true)
 rules_running=$(rules)
+pids=()
 for id in "${ids[@]}"; do
   rh_container_cleanup "$id" &
+  pids+=($!)
 done
-wait
+wait "${pids[@]}" || true
 t_parallel=$SECONDS
 sleep 2
 
