@@ -97,7 +97,7 @@ bench_build_c ()
   shift
   [[ -f $lib ]] || rh_die "missing $lib: build first (cmake --build $RH_BUILD_DIR)" || return 1
   # shellcheck disable=SC2046 # pkg-config prints several words on purpose
-  cc -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -iquote "$RH_SOURCE_DIR/lib" -o "$out" "$@" "$lib" \
+  cc -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter $(for d in "$RH_SOURCE_DIR"/lib/*/; do printf -- '-iquote %s ' "$d"; done) -o "$out" "$@" "$lib" \
     $(pkg-config --libs jansson libseccomp libcap openssl) -lm
 }
 
