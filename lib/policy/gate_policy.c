@@ -180,9 +180,13 @@ rh_gate_policy_parse (json_t *section, struct rh_policy *p, rh_error *err)
   for (size_t i = 0; g->allowed_token_types[i]; i++)
     if (g->allowed_token_types[i][0] == '\0')
       return rh_error_set (err, EINVAL, "policy key gate.allowed_token_types[%zu]: empty string", i);
-  if (g->enabled && check_paths (p, err) < 0)
-    return -1;
   return 0;
+}
+
+int
+rh_gate_policy_check (const struct rh_policy *p, rh_error *err)
+{
+  return p->gate.enabled ? check_paths (p, err) : 0;
 }
 
 void

@@ -78,6 +78,8 @@ struct rh_gate_policy
 };
 
 int rh_gate_policy_parse (json_t *section, struct rh_policy *p, rh_error *err);
+/* Cross-section check, once every section is parsed: the gate's paths lie inside protected_paths. */
+int rh_gate_policy_check (const struct rh_policy *p, rh_error *err);
 void rh_gate_policy_free (struct rh_gate_policy *g);
 
 /* A container id usable as a socket directory name: 1..RH_GATE_MAX_ID bytes of [A-Za-z0-9_.-],

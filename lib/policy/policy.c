@@ -215,6 +215,13 @@ static const struct
   { "cgroups", rh_cgroups_policy_parse },
 };
 
+/* Checks that read more than one section, run once every section is parsed (so that no section
+ * parser depends on the order of the table above). */
+static int (*const cross_checks[]) (const struct rh_policy *p, rh_error *err) = {
+  rh_runsc_policy_check,
+  rh_gate_policy_check,
+};
+
 static const char *const core_keys[] = {
   "state_dir", "protected_paths", "protected_devices", "protected_device_numbers", "protected_mount_action",
   "strip_annotation_prefixes", "hook_path", "comment",
@@ -353,6 +360,9 @@ rh_policy_parse (const char *text, size_t len, const char *source_path, struct r
       if (sections[i].parse (sec, p, err) < 0)
         goto fail;
     }
+  for (size_t i = 0; i < sizeof cross_checks / sizeof cross_checks[0]; i++)
+    if (cross_checks[i] (p, err) < 0)
+      goto fail;
   *out = p;
   return 0;
 

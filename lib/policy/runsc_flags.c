@@ -106,11 +106,20 @@ rh_runsc_policy_parse (json_t *section, struct rh_policy *p, rh_error *err)
   if (rh_policy_get_strv (section, "runsc", "flags", &r->flags, err) < 0)
     return -1;
   for (size_t i = 0; r->flags[i]; i++)
-    if (check_flag (r->flags[i], i, err) < 0 || check_overlay_flag (r->flags[i], i, p->protected_paths, err) < 0)
+    if (check_flag (r->flags[i], i, err) < 0)
       return -1;
   if (rh_policy_get_int (section, "runsc", "probe_timeout_ms", 100, 60000, &timeout, err) < 0)
     return -1;
   r->probe_timeout_ms = (int) timeout;
+  return 0;
+}
+
+int
+rh_runsc_policy_check (const struct rh_policy *p, rh_error *err)
+{
+  for (size_t i = 0; p->runsc.flags && p->runsc.flags[i]; i++)
+    if (check_overlay_flag (p->runsc.flags[i], i, p->protected_paths, err) < 0)
+      return -1;
   return 0;
 }
 

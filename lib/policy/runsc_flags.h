@@ -22,6 +22,8 @@ struct rh_runsc_policy
 };
 
 int rh_runsc_policy_parse (json_t *section, struct rh_policy *p, rh_error *err);
+/* Cross-section check, once every section is parsed: no overlay flag names a protected path. */
+int rh_runsc_policy_check (const struct rh_policy *p, rh_error *err);
 void rh_runsc_policy_free (struct rh_runsc_policy *r);
 
 /* Append to *argv the global flags that every runsc invocation gets under this policy:
