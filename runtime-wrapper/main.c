@@ -25,6 +25,7 @@
 #include "caps_exec.h"
 #include "cleanup.h"
 #include "cli.h"
+#include "cmd_spec.h"
 #include "commands.h"
 #include "fsutil.h"
 #include "gate_policy.h"
@@ -533,6 +534,19 @@ main (int argc, char **argv)
       printf ("%s%s", cli.help_topic ? "usage: runsc-host [global flags] " : "", rh_cli_usage (cli.help_topic));
       printf ("%s", cli.help_topic ? "\nSee docs/cli.md for how each runc flag is mapped, dropped or refused.\n" : "");
       ret = 0;
+      goto out;
+    case RH_CLI_SPEC:
+      /* runc's template, written by runsc-host itself (cmd_spec.c); needs no policy. */
+      {
+        const char *bundle = NULL;
+        for (char **p = cli.sub_args; p && *p; p++)
+          if (rh_str_has_prefix (*p, "--bundle="))
+            bundle = *p + strlen ("--bundle=");
+        if (rh_spec_template_write (bundle, &err) < 0)
+          rh_log_error (&log, "%s", err.msg);
+        else
+          ret = 0;
+      }
       goto out;
     default:
       break;

@@ -118,6 +118,7 @@ prepare_runc ()
   img=$it/testdata/busybox-$arch.tar.xz
   if [[ ! -s $img ]]; then
     w=$(mktemp -d)
+    chmod 0755 "$w"  # the rootfs' own mode: a non-root process must be able to enter it
     mkdir -p "$w"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,var/tmp,root,home}
     chmod 1777 "$w/tmp" "$w/var/tmp"
     cp "$(command -v busybox)" "$w/bin/busybox"
