@@ -834,7 +834,8 @@ rh_cli_parse (int argc, char *const *argv, const struct rh_cli_env *env, struct 
     {
       const char *name;
       enum rh_cli_cmd cmd;
-    } own[] = { { "check", RH_CLI_CHECK }, { "gc", RH_CLI_GC }, { "gate", RH_CLI_GATE } };
+    } own[] = { { "check", RH_CLI_CHECK }, { "gc", RH_CLI_GC }, { "gate", RH_CLI_GATE },
+                { "update", RH_CLI_UPDATE } };
     for (size_t k = 0; k < sizeof own / sizeof own[0]; k++)
       if (strcmp (argv[i], own[k].name) == 0)
         {
@@ -844,9 +845,6 @@ rh_cli_parse (int argc, char *const *argv, const struct rh_cli_env *env, struct 
           return 0;
         }
   }
-  if (strcmp (argv[i], "update") == 0)
-    return rh_error_set (err, ENOTSUP, "update is not supported: runsc (gVisor) cannot change the resources of "
-                                       "a running container; recreate it with the new limits");
   for (const struct cmd_def *d = commands; d->name; d++)
     if (strcmp (d->name, argv[i]) == 0)
       cd = d;

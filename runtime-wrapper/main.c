@@ -380,6 +380,8 @@ run_own_command (const struct rh_cli *cli, const struct rh_policy *policy, const
 
   if (cli->cmd == RH_CLI_CHECK)
     return rh_cmd_check (&env, argc, cli->own_argv);
+  if (cli->cmd == RH_CLI_UPDATE)
+    return rh_cmd_update (&env, argc, cli->own_argv);
   if (policy == NULL)
     {
       rh_log_error (log, "%s", policy_error);
@@ -563,6 +565,7 @@ main (int argc, char **argv)
     case RH_CLI_CHECK:
     case RH_CLI_GC:
     case RH_CLI_GATE:
+    case RH_CLI_UPDATE:
       ret = run_own_command (&cli, policy, policy ? NULL : perr.msg, &log);
       goto out;
     default:

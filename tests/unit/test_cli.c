@@ -165,7 +165,6 @@ static const struct tcase cases[] = {
   { "spec_bundle_short", V ("spec", "-b", "/b"), V ("spec", "--bundle=/b") },
   { "spec_rootless_refused", V ("spec", "--rootless"), NULL, "spec --rootless is not supported" },
   { "features", V ("features"), V ("features"), .want_cmd = RH_CLI_FEATURES },
-  { "update_refused", V ("update", "--resources", "-", "c1"), NULL, "update is not supported" },
 
   /* checkpoint / restore */
   { "checkpoint_default_image", V ("checkpoint", "c1"),
