@@ -96,11 +96,12 @@ check_cpuset (const char *flag, const char *s, rh_error *err)
   return 0;
 }
 
+/* As in runc, 0 means "leave as it is" (containerd's shim sends every field, unset ones as 0). */
 static void
 json_num (json_t *obj, const char *key, long long *out)
 {
   json_t *v = json_object_get (obj, key);
-  if (json_is_integer (v))
+  if (json_is_integer (v) && json_integer_value (v) != 0)
     *out = json_integer_value (v);
 }
 
@@ -373,7 +374,7 @@ apply (const struct target *t, const struct update_req *r, int *applied, rh_erro
     }
   if (pids)
     {
-      if (write_num (pids, "pids.max", r->pids <= 0 ? -1 : r->pids, "max", err) < 0)
+      if (write_num (pids, "pids.max", r->pids < 0 ? -1 : r->pids, "max", err) < 0)
         return -1;
       (*applied)++;
     }
@@ -419,7 +420,7 @@ apply (const struct target *t, const struct update_req *r, int *applied, rh_erro
         }
       if (want_pids && has_controller (v2, "pids"))
         {
-          if (write_num (v2, "pids.max", r->pids <= 0 ? -1 : r->pids, "max", err) < 0)
+          if (write_num (v2, "pids.max", r->pids < 0 ? -1 : r->pids, "max", err) < 0)
             return -1;
           (*applied)++;
         }
@@ -504,6 +505,11 @@ rh_cmd_update (const struct rh_cmd_env *env, int argc, char **argv)
           goto out;
         }
     }
+  /* runc: a zero flag value is no change as well; a negative pids limit is unlimited. */
+  long long *zero_is_unset[] = { &r.mem, &r.mem_reservation, &r.mem_swap, &r.cpu_shares, &r.cpu_quota, &r.cpu_period, &r.pids };
+  for (size_t k = 0; k < sizeof zero_is_unset / sizeof *zero_is_unset; k++)
+    if (*zero_is_unset[k] == 0)
+      *zero_is_unset[k] = UNSET;
   if (id == NULL)
     {
       rh_log_error (env->log, "update: requires exactly 1 argument (the container id), got 0");
