@@ -150,6 +150,16 @@ bats_lines ()  # RUNTIME FILE TAPFILE
   ((n > 0)) || emit "$rt" runc "$f" fail "no test ran; see $out/$rt/runc/$f.tap"
 }
 
+# Kill, by pid, the processes whose command line names DIR (a directory this run created).
+kill_under ()
+{
+  local pid
+  for pid in $(grep -lsF -- "$1/" /proc/[0-9]*/cmdline | cut -d/ -f3); do
+    [[ $pid != "$$" && $pid != "$BASHPID" ]] && kill -9 "$pid" 2>/dev/null
+  done
+  return 0
+}
+
 # One bats process per test, so that a test that hangs (a runtime whose sandbox keeps the
 # caller's stdout open never lets `run` return) costs --timeout seconds, not the whole file.
 # Each test gets a TMPDIR of its own; after it, whatever containers it left in its state dirs
@@ -181,10 +191,14 @@ run_runc_suite ()  # NAME PATH
       for d in "$tmp"/bats-run-*/runc.*; do
         [[ -d $d ]] || continue
         [[ -f $d/tty/pid ]] && kill -9 "$(cat "$d/tty/pid")" 2>/dev/null
-        for c in $(in_ns timeout 20 "$path" --root "$d/state" list -q 2>/dev/null); do
+        # --quiet: runsc's list has no -q.
+        for c in $(in_ns timeout 20 "$path" --root "$d/state" list --quiet 2>/dev/null); do
           in_ns timeout 20 "$path" --root "$d/state" delete --force "$c" >/dev/null 2>&1
         done
       done
+      # Whatever still runs from this test (a runtime stuck after a timeout, its init, a
+      # sandbox whose delete failed) names the test's own temp dir: stop those, by pid.
+      kill_under "$tmp"
       rm -rf "$tmp" 2>/dev/null
     done < <(sed -n 's/^@test "\(.*\)" {$/\1/p' "$RUNC_SRC/tests/integration/$f")
   done
