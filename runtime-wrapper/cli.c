@@ -416,7 +416,10 @@ do_kill (struct rh_cli *c, const struct scan *s, rh_error *err)
   for (size_t i = 0; i < s->n_occ; i++)
     if (handle_generic (c, "kill", &s->occ[i], err) < 0)
       return -1;
-  if (s->pos[1] && rh_cli_parse_signal (s->pos[1], &sig, err) < 0)
+  /* Signal 0 (runc: "does it exist?") is answered by main (cmd_compat.c): runsc refuses it. */
+  if (s->pos[1] && strcmp (s->pos[1], "0") == 0)
+    sig = 0;
+  else if (s->pos[1] && rh_cli_parse_signal (s->pos[1], &sig, err) < 0)
     return rh_error_prefix (err, "kill");
   snprintf (num, sizeof num, "%d", sig);
   rh_strv_push (&c->sub_args, "--");
@@ -849,7 +852,13 @@ rh_cli_parse (int argc, char *const *argv, const struct rh_cli_env *env, struct 
     if (strcmp (d->name, argv[i]) == 0)
       cd = d;
   if (cd == NULL)
-    return rh_error_set (err, EINVAL, "unknown command \"%s\" (see runsc-host --help)", argv[i]);
+    {
+      /* `runc foo -h` answers in urfave/cli's words; scripts and runc's tests look for them. */
+      for (int k = i + 1; k < argc && strcmp (argv[k], "--") != 0; k++)
+        if (strcmp (argv[k], "-h") == 0 || strcmp (argv[k], "--help") == 0)
+          return rh_error_set (err, EINVAL, "No help topic for '%s'", argv[i]);
+      return rh_error_set (err, EINVAL, "unknown command \"%s\" (see runsc-host --help)", argv[i]);
+    }
   out->cmd = cd->cmd;
 
   {

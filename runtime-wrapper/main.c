@@ -25,6 +25,7 @@
 #include "caps_exec.h"
 #include "cleanup.h"
 #include "cli.h"
+#include "cmd_compat.h"
 #include "cmd_spec.h"
 #include "commands.h"
 #include "fsutil.h"
@@ -364,6 +365,42 @@ prepare_exec (const struct rh_cli *cli, const struct rh_policy *policy, const st
   return 0;
 }
 
+/* `runsc exec --detach` without --pid-file re-executes itself with "--pid-file=<tmp>" appended
+ * at the END of its argv, after the container id and the command: the command then gets it as
+ * an argument ("sleep: invalid number '--pid-file=...'", seen on this runsc). So runsc-host
+ * always gives one, right after "exec": a memfd of this process (which becomes runsc's), named
+ * by pid so that the re-executed runsc, which does not inherit it, can write it too. Nothing
+ * is left on disk. */
+static int
+exec_detach_pid_file (char ***rargv, size_t sub_at, rh_error *err)
+{
+  _cleanup_strv_ char **old = *rargv;
+  _cleanup_free_ char *flag = NULL;
+  int fd;
+
+  for (char **p = old + sub_at; *p && strcmp (*p, "--") != 0; p++)
+    if (rh_str_has_prefix (*p, "--pid-file="))
+      {
+        old = NULL;
+        return 0;
+      }
+  fd = memfd_create ("runsc-host-exec-pid", 0); /* not close-on-exec: runsc reads it */
+  if (fd < 0)
+    {
+      old = NULL;
+      return rh_error_sys (err, errno, "exec --detach: memfd_create");
+    }
+  flag = rh_xasprintf ("--pid-file=/proc/%ld/fd/%d", (long) getpid (), fd);
+  *rargv = NULL;
+  for (size_t i = 0; old[i]; i++)
+    {
+      rh_strv_push (rargv, old[i]);
+      if (i == sub_at)
+        rh_strv_push (rargv, flag);
+    }
+  return 0;
+}
+
 static int
 run_own_command (const struct rh_cli *cli, const struct rh_policy *policy, const char *policy_error,
                  const struct rh_logger *log)
@@ -530,7 +567,7 @@ main (int argc, char **argv)
     case RH_CLI_HELP:
       if (cli.help_topic && strcmp (rh_cli_usage (cli.help_topic), rh_cli_usage (NULL)) == 0)
         {
-          rh_log_error (&log, "no help for unknown command \"%s\"", cli.help_topic);
+          rh_log_error (&log, "No help topic for '%s'", cli.help_topic);
           goto out;
         }
       printf ("%s%s", cli.help_topic ? "usage: runsc-host [global flags] " : "", rh_cli_usage (cli.help_topic));
@@ -667,8 +704,34 @@ main (int argc, char **argv)
         }
       release_container (policy, cli.id, &log);
       break;
+    case RH_CLI_KILL:
+    case RH_CLI_PS:
+      {
+        /* runc behaviours runsc lacks (cmd_compat.c): `kill ID 0`, and ps's table layout. */
+        size_t n = rh_strv_len (rargv);
+        bool all = false, json = false;
+        for (char **p = cli.sub_args; p && *p && strcmp (*p, "--") != 0; p++)
+          all |= strcmp (*p, "--all") == 0, json |= strcmp (*p, "--format=json") == 0;
+        if (cli.cmd == RH_CLI_KILL && n > 0 && strcmp (rargv[n - 1], "0") == 0)
+          ret = rh_compat_kill_probe (rargv, sub_at, cli.id, all, &err);
+        else if (cli.cmd == RH_CLI_PS && !json)
+          ret = rh_compat_ps_table (rargv, sub_at, cli.id, &err);
+        else
+          break;
+        if (ret < 0)
+          {
+            rh_log_error (&log, "%s", err.msg);
+            ret = 1;
+          }
+        goto out;
+      }
     case RH_CLI_EXEC:
       if (rh_cli_check_exec_detach (rargv + 1, &err) < 0)
+        {
+          rh_log_error (&log, "%s", err.msg);
+          goto out;
+        }
+      if (cli.detach && exec_detach_pid_file (&rargv, sub_at, &err) < 0)
         {
           rh_log_error (&log, "%s", err.msg);
           goto out;

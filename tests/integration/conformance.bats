@@ -142,3 +142,41 @@ v1_group ()  # PID CONTROLLER
   [ "$(cat "$mem/memory.limit_in_bytes")" = $((128 << 20)) ]
   rh_docker rm -f "$name" >/dev/null
 }
+
+@test "ps prints runc's columns, kill ID 0 probes, exec -d keeps its command's arguments" {
+  local b=$RH_TMP/compat id
+  id=$(rh_cid compat)
+  rh_bundle_make "$b" '.process.args = ["/bin/sleep", "300"] | .process.env = ["PATH=/bin:/usr/bin"]'
+  rh_cleanup_push "rh_in_netns '$RUNSC_HOST' --root '$RH_TMP/state' delete --force '$id' 2>/dev/null; true"
+  rh_host create --bundle "$b" "$id" </dev/null >"$RH_TMP/compat.out" 2>&1
+  rh_host start "$id"
+  # runsc's exec --detach appends --pid-file to the command unless one is given.
+  run rh_host exec -d "$id" /bin/sh -c 'echo exec-d-ran-with-$# >/tmp/mark; sleep 100' zero one
+  [ "$status" -eq 0 ]
+  for _ in $(seq 30); do
+    run rh_host exec "$id" cat /tmp/mark
+    [[ $output == *exec-d-ran-with-1* ]] && break
+    sleep 0.2
+  done
+  [ "$output" = exec-d-ran-with-1 ]
+  run rh_host ps "$id"
+  [ "$status" -eq 0 ]
+  [[ ${lines[0]} =~ ^UID\ +PID\ +PPID\ +C\ +STIME\ +TTY\ +TIME\ +CMD$ ]]
+  [[ ${lines[1]} =~ ^root\ +1\ +0\ + ]]
+  run rh_host kill "$id" 0
+  [ "$status" -eq 0 ]
+  run rh_host kill "$id" KILL
+  [ "$status" -eq 0 ]
+  for _ in $(seq 50); do [ "$(rh_host state "$id" | jq -r .status)" = stopped ] && break; sleep 0.2; done
+  run rh_host kill "$id" 0
+  [ "$status" -eq 1 ]
+  rh_assert_contains "$output" "container not running"
+  run rh_host kill --all "$id" 0
+  [ "$status" -eq 0 ]
+  run rh_host kill "$RH_NAME-nosuch" 0
+  [ "$status" -eq 1 ]
+  rh_assert_contains "$output" "does not exist"
+  run rh_host foo -h
+  [ "$status" -ne 0 ]
+  rh_assert_contains "$output" "No help topic for 'foo'"
+}
