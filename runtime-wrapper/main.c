@@ -27,6 +27,7 @@
 #include "cli.h"
 #include "cmd_compat.h"
 #include "cmd_spec.h"
+#include "tty_proxy.h"
 #include "commands.h"
 #include "fsutil.h"
 #include "gate_policy.h"
@@ -739,6 +740,20 @@ main (int argc, char **argv)
       break;
     default:
       break;
+    }
+
+  /* Foreground run of a terminal spec without a console socket: runc's own terminal, proxied
+   * (tty_proxy.c); runsc would hand the container the caller's terminal instead. */
+  if (cli.cmd == RH_CLI_RUN && !cli.detach && !cli.console_socket && rh_tty_proxy_wanted (cli.bundle))
+    {
+      log_argv (&log, "run (terminal proxied)", rargv);
+      set_exec_id (policy);
+      if (rh_tty_proxy_run (policy->runsc.path, rargv, sub_at, &ret, &err) < 0)
+        {
+          rh_log_error (&log, "%s", err.msg);
+          ret = 1;
+        }
+      goto out;
     }
 
   log_argv (&log, "exec", rargv);
