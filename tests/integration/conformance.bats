@@ -180,3 +180,19 @@ v1_group ()  # PID CONTROLLER
   [ "$status" -ne 0 ]
   rh_assert_contains "$output" "No help topic for 'foo'"
 }
+
+@test "run of a terminal spec without a console socket prints the container's output on stdout" {
+  local b=$RH_TMP/ttyrun id
+  id=$(rh_cid ttyrun)
+  rh_bundle_make "$b"
+  rm "$b/config.json"
+  "$RUNSC_HOST" spec --bundle "$b"
+  jq '.process.args = ["/bin/sh", "-c", "test -t 0 && echo on-a-terminal-$((6*7)); exit 5"]' "$b/config.json" >"$b/c.json"
+  mv "$b/c.json" "$b/config.json"
+  rh_cleanup_push "rh_in_netns '$RUNSC_HOST' --root '$RH_TMP/state' delete --force '$id' 2>/dev/null; true"
+  # As runc: the container gets a terminal of its own, and what it prints reaches run's stdout
+  # (a pipe here), with the container's exit status.
+  run rh_host run --bundle "$b" "$id" </dev/null
+  [ "$status" -eq 5 ]
+  rh_assert_contains "$output" "on-a-terminal-42"
+}
