@@ -151,13 +151,30 @@ bats_lines ()  # RUNTIME FILE TAPFILE
 }
 
 # Kill, by pid, the processes whose command line names DIR (a directory this run created).
+# A test that timed out may have left its cgroup frozen (cgroups.bats freezes some): thaw it
+# first, or its processes cannot die.
 kill_under ()
 {
-  local pid
+  local pid fr
   for pid in $(grep -lsF -- "$1/" /proc/[0-9]*/cmdline | cut -d/ -f3); do
-    [[ $pid != "$$" && $pid != "$BASHPID" ]] && kill -9 "$pid" 2>/dev/null
+    [[ $pid != "$$" && $pid != "$BASHPID" ]] || continue
+    fr=$(awk -F: '$2 == "freezer" { print $3 }' "/proc/$pid/cgroup" 2>/dev/null)
+    [[ -n $fr && $fr != / && -w /sys/fs/cgroup/freezer$fr/freezer.state ]] &&
+      echo THAWED >"/sys/fs/cgroup/freezer$fr/freezer.state" 2>/dev/null
+    kill -9 "$pid" 2>/dev/null
   done
   return 0
+}
+
+# Containers in RUNTIME's default state dir whose bundle is under DIR (runtime-tools' tests
+# use the default --root and a bundle in $TMPDIR): delete them.
+delete_bundles_under ()  # RUNTIME DIR
+{
+  local c
+  for c in $(in_ns timeout 20 "$1" list --format json 2>/dev/null |
+    jq -r --arg d "$2/" '.[]? | select(.bundle | startswith($d)) | .id' 2>/dev/null); do
+    in_ns timeout 20 "$1" delete --force "$c" >/dev/null 2>&1
+  done
 }
 
 # One bats process per test, so that a test that hangs (a runtime whose sandbox keeps the
@@ -177,13 +194,14 @@ run_runc_suite ()  # NAME PATH
       re=$(printf '%s' "$t" | sed 's/[][\\.*^$(){}?+|/]/\\&/g')
       tmp=$(mktemp -d "$out/tmp.XXXXXX")
       # runc's CI runs the suite under script(1): several tests need a terminal on stdin.
-      cmd=$(printf 'bats --tap -f %q %q' "^$re\$" "$f")
+      # timeout inside script(1): it signals its whole process group, bats and its children.
+      cmd=$(printf 'timeout -k 5 %q bats --tap -f %q %q' "$per_test" "^$re\$" "$f")
       (cd "$RUNC_SRC/tests/integration" &&
-        TMPDIR=$tmp RUNC=$path in_ns timeout -k 5 "$per_test" script -qec "$cmd" /dev/null) \
+        TMPDIR=$tmp RUNC=$path in_ns timeout -k 5 $((per_test + 30)) script -qec "$cmd" /dev/null) \
         >"$tmp/tap" 2>&1 </dev/null
       rc=$?
       tr -d '\r' <"$tmp/tap" >>"$tap"
-      if ((rc == 124 || rc == 137)); then
+      if ((rc == 124 || rc == 137)) || ! grep -qE '^(ok|not ok) ' "$tmp/tap"; then
         emit "$name" runc "$f: $t" fail "timed out after ${per_test}s"
       else
         bats_lines "$name" "$f" <(tr -d '\r' <"$tmp/tap" | grep -E '^(ok|not ok) ')
@@ -220,14 +238,18 @@ prepare_rt ()
 
 run_rt_suite ()  # NAME PATH
 {
-  local name=$1 path=$2 t base log rc
+  local name=$1 path=$2 t base log rc tmp
   mkdir -p "$out/$name/rt"
   for t in "$RT_SRC"/validation/*/*.t; do
     base=${t#"$RT_SRC"/validation/}; base=${base%%/*}
     [[ $base =~ $filter ]] || continue
     log=$out/$name/rt/$base.tap
-    (cd "$RT_SRC" && RUNTIME=$path in_ns timeout -k 10 180 "$t") >"$log" 2>&1
+    tmp=$(mktemp -d "$out/tmp.XXXXXX")
+    (cd "$RT_SRC" && TMPDIR=$tmp RUNTIME=$path in_ns timeout -k 10 180 "$t") >"$log" 2>&1
     rc=$?
+    delete_bundles_under "$path" "$tmp"
+    kill_under "$tmp"
+    rm -rf "$tmp" 2>/dev/null
     if grep -q '^not ok' "$log"; then
       emit "$name" rt "$base" fail "$(grep -m1 '^not ok' "$log" | cut -c1-100)"
     elif grep -qi '^ok .*# skip' "$log" && ! grep -v -i '# skip' "$log" | grep -q '^ok'; then
