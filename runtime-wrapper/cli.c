@@ -640,11 +640,14 @@ do_simple (struct rh_cli *c, const struct scan *s, rh_error *err)
         continue;
       if (strcmp (name, "format") == 0)
         {
-          if (check_format (cmd, o->value, c->cmd == RH_CLI_PS ? "table" : "text", "json", err) < 0)
+          /* runc's list calls its default "table" (and accepts only table and json); runsc
+           * calls the same layout "text". Both spellings are taken. */
+          bool list_table = c->cmd == RH_CLI_LIST && strcmp (o->value, "table") == 0;
+          if (!list_table && check_format (cmd, o->value, c->cmd == RH_CLI_PS ? "table" : "text", "json", err) < 0)
             return -1;
           format = o->value;
-          push_flag (c, "format", o->value);
-          decide (c, "mapped --format to runsc --format");
+          push_flag (c, "format", list_table ? "text" : o->value);
+          decide (c, "mapped --format %s to runsc --format %s", o->value, list_table ? "text" : o->value);
         }
       else if (strcmp (name, "interval") == 0)
         {

@@ -89,6 +89,7 @@ static const struct tcase cases[] = {
   { "kill_all_short", V ("kill", "-a", "c1", "HUP"), V ("kill", "--all", "--", "c1", "1") },
   { "kill_unknown_signal", V ("kill", "c1", "NOPE"), NULL, "unknown signal \"NOPE\"" },
   { "kill_signal_zero", V ("kill", "c1", "0"), V ("kill", "--", "c1", "0") },
+  { "list_format_table", V ("list", "--format", "table"), V ("list", "--format=text") },
   { "kill_signal_zero_padded", V ("kill", "c1", "00"), NULL, "invalid signal" },
   { "kill_too_many", V ("kill", "c1", "9", "x"), NULL, "optional signal" },
 
