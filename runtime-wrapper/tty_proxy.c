@@ -69,7 +69,9 @@ receive_master (int lsock, pid_t child)
         return -1;
       if (r > 0)
         break;
-      if (waitpid (child, NULL, WNOHANG | WNOWAIT | WEXITED) != 0)
+      siginfo_t info = { 0 };
+      /* WNOWAIT: leave the status for the caller's waitpid. */
+      if (waitid (P_PID, (id_t) child, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == child)
         return -1; /* runsc ended before it sent a terminal */
     }
   _cleanup_close_ int c = accept4 (lsock, NULL, NULL, SOCK_CLOEXEC);

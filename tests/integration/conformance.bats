@@ -193,6 +193,7 @@ v1_group ()  # PID CONTROLLER
   # As runc: the container gets a terminal of its own, and what it prints reaches run's stdout
   # (a pipe here), with the container's exit status.
   run rh_host run --bundle "$b" "$id" </dev/null
+  rh_log "status $status: $output"
   [ "$status" -eq 5 ]
   rh_assert_contains "$output" "on-a-terminal-42"
 }
