@@ -199,13 +199,13 @@ gen (const char *dir, int rules, const char *shape)
                     "root", "path", "rootfs", "hostname", "bench", "mounts", mounts,
                     "annotations", "org.opencontainers.image.exposedPorts", "8080/tcp");
   json_object_set_new (spec, "hooks",
-                       json_pack ("{s:[{s:s, s:[s, s, s, s]}]}", "prestart", "path", "/proc/1/exe", "args",
+                       json_pack ("{s:[{s:s, s:[s, s, s, s]}]}", "prestart", "path", "/usr/sbin/dockerd", "args",
                                   "libnetwork-setkey", "-exec-root=/var/run/docker", "0123456789ab", "fedcba987654"));
   json_object_set_new (
       spec, "linux",
       json_pack ("{s:{}, s:{s:o, s:{}, s:{}, s:{}}, s:s, s:[{s:s}, {s:s}, {s:s}, {s:s}], s:o, s:o, s:o}", "sysctl",
                  "resources", "devices", devs, "memory", "cpu", "blockIO", "cgroupsPath",
-                 "system.slice:docker:0123456789abcdef", "namespaces", "type", "mount", "type", "uts", "type", "pid",
+                 "system.slice:docker:bench-0123456789abcdef", "namespaces", "type", "mount", "type", "uts", "type", "pid",
                  "type", "ipc", "maskedPaths", strs (masked), "readonlyPaths", strs (ro), "seccomp",
                  seccomp_profile (rules, shape)));
   snprintf (path, sizeof path, "%s/config.json", dir);
@@ -429,7 +429,7 @@ main (int argc, char **argv)
       ctx.resolver = rh_host_resolver ();
       ctx.log = &lg;
       ctx.bundle = bundle;
-      ctx.container_id = "bench-rss";
+      ctx.container_id = "bench-0123456789abcdef";
       if (rh_rewrite_bundle (bundle, &ctx, &err) < 0)
         die ("rewrite_bundle", err.msg);
       getrusage (RUSAGE_SELF, &ru);

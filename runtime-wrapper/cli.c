@@ -240,7 +240,10 @@ do_kill (struct rh_cli *c, const struct scan *s, rh_error *err)
   for (size_t i = 0; i < s->n_occ; i++)
     if (rh_cli_handle_generic (c, "kill", &s->occ[i], err) < 0)
       return -1;
-  if (s->pos[1] && rh_cli_parse_signal (s->pos[1], &sig, err) < 0)
+  /* Signal 0 (runc: "does it exist?") is answered by main (cmd_compat.c): runsc refuses it. */
+  if (s->pos[1] && strcmp (s->pos[1], "0") == 0)
+    sig = 0;
+  else if (s->pos[1] && rh_cli_parse_signal (s->pos[1], &sig, err) < 0)
     return rh_error_prefix (err, "kill");
   snprintf (num, sizeof num, "%d", sig);
   rh_strv_push (&c->sub_args, "--");
@@ -276,11 +279,14 @@ do_simple (struct rh_cli *c, const struct scan *s, rh_error *err)
         continue;
       if (strcmp (name, "format") == 0)
         {
-          if (check_format (cmd, o->value, c->cmd == RH_CLI_PS ? "table" : "text", "json", err) < 0)
+          /* runc's list calls its default "table" (and accepts only table and json); runsc
+           * calls the same layout "text". Both spellings are taken. */
+          bool list_table = c->cmd == RH_CLI_LIST && strcmp (o->value, "table") == 0;
+          if (!list_table && check_format (cmd, o->value, c->cmd == RH_CLI_PS ? "table" : "text", "json", err) < 0)
             return -1;
           format = o->value;
-          rh_cli_push_flag (c, "format", o->value);
-          rh_cli_decide (c, "mapped --format to runsc --format");
+          rh_cli_push_flag (c, "format", list_table ? "text" : o->value);
+          rh_cli_decide (c, "mapped --format %s to runsc --format %s", o->value, list_table ? "text" : o->value);
         }
       else if (strcmp (name, "interval") == 0)
         {
@@ -473,7 +479,8 @@ rh_cli_parse (int argc, char *const *argv, const struct rh_cli_env *env, struct 
     {
       const char *name;
       enum rh_cli_cmd cmd;
-    } own[] = { { "check", RH_CLI_CHECK }, { "gc", RH_CLI_GC }, { "gate", RH_CLI_GATE } };
+    } own[] = { { "check", RH_CLI_CHECK }, { "gc", RH_CLI_GC }, { "gate", RH_CLI_GATE },
+                { "update", RH_CLI_UPDATE } };
     for (size_t k = 0; k < sizeof own / sizeof own[0]; k++)
       if (strcmp (argv[i], own[k].name) == 0)
         {
@@ -483,14 +490,17 @@ rh_cli_parse (int argc, char *const *argv, const struct rh_cli_env *env, struct 
           return 0;
         }
   }
-  if (strcmp (argv[i], "update") == 0)
-    return rh_error_set (err, ENOTSUP, "update is not supported: runsc (gVisor) cannot change the resources of "
-                                       "a running container; recreate it with the new limits");
   for (const struct cmd_def *d = rh_cli_commands; d->name; d++)
     if (strcmp (d->name, argv[i]) == 0)
       cd = d;
   if (cd == NULL)
-    return rh_error_set (err, EINVAL, "unknown command \"%s\" (see runsc-host --help)", argv[i]);
+    {
+      /* `runc foo -h` answers in urfave/cli's words; scripts and runc's tests look for them. */
+      for (int k = i + 1; k < argc && strcmp (argv[k], "--") != 0; k++)
+        if (strcmp (argv[k], "-h") == 0 || strcmp (argv[k], "--help") == 0)
+          return rh_error_set (err, EINVAL, "No help topic for '%s'", argv[i]);
+      return rh_error_set (err, EINVAL, "unknown command \"%s\" (see runsc-host --help)", argv[i]);
+    }
   out->cmd = cd->cmd;
 
   {

@@ -46,6 +46,7 @@ enum rh_cli_cmd
   RH_CLI_CHECK, /* runsc-host's own (commands.h) */
   RH_CLI_GC,
   RH_CLI_GATE,
+  RH_CLI_UPDATE, /* cmd_update.c: parses its own flags, like check/gc/gate */
 };
 
 /* What the parser needs to know about the calling process. */

@@ -276,7 +276,9 @@ static const struct
   { "check", "check    (verify the installation: runsc, policy, hook, iptables, registrations)" },
   { "gc", "gc    (remove the network rules of containers that no longer exist)" },
   { "gate", "gate stats [ID] [--format json]    (attestation gate)" },
-  { "update", "update    (not supported: runsc cannot change a running container's resources)" },
+  { "update", "update [--memory N] [--memory-swap N] [--memory-reservation N] [--cpu-share N] [--cpu-quota N]\n"
+              "       [--cpu-period N] [--cpuset-cpus L] [--cpuset-mems L] [--pids-limit N] [-r FILE|-] ID\n"
+              "       (written into the sandbox's host cgroup)" },
 };
 
 static const char global_usage[]
@@ -297,7 +299,7 @@ static const char global_usage[]
       "  --version, -v         versions of runsc-host and of the runsc it runs\n"
       "\n"
       "commands: create run start state pause resume kill delete exec ps events list spec features\n"
-      "          (update, checkpoint and restore are refused); runsc-host's own: check gc gate\n";
+      "          (checkpoint and restore are refused); runsc-host's own: check gc gate\n";
 
 const char *
 rh_cli_usage (const char *cmd)

@@ -22,5 +22,6 @@ struct rh_cmd_env
 int rh_cmd_check (const struct rh_cmd_env *env, int argc, char **argv);
 int rh_cmd_gc (const struct rh_cmd_env *env, int argc, char **argv);
 int rh_cmd_gate (const struct rh_cmd_env *env, int argc, char **argv);
+int rh_cmd_update (const struct rh_cmd_env *env, int argc, char **argv); /* cmd_update.c */
 
 #endif

@@ -28,6 +28,9 @@
 #include "caps_exec.h"
 #include "cleanup.h"
 #include "cli.h"
+#include "cmd_compat.h"
+#include "cmd_spec.h"
+#include "tty_proxy.h"
 #include "commands.h"
 #include "fsutil.h"
 #include "stage.h"
@@ -121,6 +124,8 @@ run_own_command (const struct rh_cli *cli, const struct rh_policy *policy, const
 
   if (cli->cmd == RH_CLI_CHECK)
     return rh_cmd_check (&env, argc, cli->own_argv);
+  if (cli->cmd == RH_CLI_UPDATE)
+    return rh_cmd_update (&env, argc, cli->own_argv);
   if (policy == NULL)
     {
       rh_log_error (log, "%s", policy_error);
@@ -175,12 +180,25 @@ main (int argc, char **argv)
     case RH_CLI_HELP:
       if (cli.help_topic && strcmp (rh_cli_usage (cli.help_topic), rh_cli_usage (NULL)) == 0)
         {
-          rh_log_error (&log, "no help for unknown command \"%s\"", cli.help_topic);
+          rh_log_error (&log, "No help topic for '%s'", cli.help_topic);
           goto out;
         }
       printf ("%s%s", cli.help_topic ? "usage: runsc-host [global flags] " : "", rh_cli_usage (cli.help_topic));
       printf ("%s", cli.help_topic ? "\nSee docs/cli.md for how each runc flag is mapped, dropped or refused.\n" : "");
       ret = 0;
+      goto out;
+    case RH_CLI_SPEC:
+      /* runc's template, written by runsc-host itself (cmd_spec.c); needs no policy. */
+      {
+        const char *bundle = NULL;
+        for (char **p = cli.sub_args; p && *p; p++)
+          if (rh_str_has_prefix (*p, "--bundle="))
+            bundle = *p + strlen ("--bundle=");
+        if (rh_spec_template_write (bundle, &err) < 0)
+          rh_log_error (&log, "%s", err.msg);
+        else
+          ret = 0;
+      }
       goto out;
     default:
       break;
@@ -197,6 +215,7 @@ main (int argc, char **argv)
     case RH_CLI_CHECK:
     case RH_CLI_GC:
     case RH_CLI_GATE:
+    case RH_CLI_UPDATE:
       ret = run_own_command (&cli, policy, policy ? NULL : perr.msg, &log);
       goto out;
     default:
@@ -279,14 +298,43 @@ main (int argc, char **argv)
       rh_wrapper_release_container (policy, cli.id, &log);
       break;
     case RH_CLI_KILL:
-      rh_wrapper_log_argv (&log, "run", rargv);
-      rh_wrapper_set_exec_id (policy);
-      fflush (NULL);
-      if (rh_kill_relay (policy->runsc.path, rargv, &ret) == 0)
+    case RH_CLI_PS:
+      {
+        /* runc behaviours runsc lacks (cmd_compat.c): `kill ID 0`, and ps's table layout. */
+        size_t n = rh_strv_len (rargv);
+        bool all = false, json = false;
+        for (char **p = cli.sub_args; p && *p && strcmp (*p, "--") != 0; p++)
+          all |= strcmp (*p, "--all") == 0, json |= strcmp (*p, "--format=json") == 0;
+        if (cli.cmd == RH_CLI_KILL && n > 0 && strcmp (rargv[n - 1], "0") == 0)
+          ret = rh_compat_kill_probe (rargv, sub_at, cli.id, all, &err);
+        else if (cli.cmd == RH_CLI_PS && !json)
+          ret = rh_compat_ps_table (rargv, sub_at, cli.id, &err);
+        else if (cli.cmd == RH_CLI_KILL)
+          {
+            /* A kill of a stopped sandbox: runc's wording for containerd's shim (kill_relay.c). */
+            rh_wrapper_log_argv (&log, "run", rargv);
+            rh_wrapper_set_exec_id (policy);
+            fflush (NULL);
+            if (rh_kill_relay (policy->runsc.path, rargv, &ret) == 0)
+              goto out;
+            break;
+          }
+        else
+          break;
+        if (ret < 0)
+          {
+            rh_log_error (&log, "%s", err.msg);
+            ret = 1;
+          }
         goto out;
-      break;
+      }
     case RH_CLI_EXEC:
       if (rh_cli_check_exec_detach (rargv + 1, &err) < 0)
+        {
+          rh_log_error (&log, "%s", err.msg);
+          goto out;
+        }
+      if (cli.detach && rh_wrapper_exec_detach_pid_file (&rargv, sub_at, &err) < 0)
         {
           rh_log_error (&log, "%s", err.msg);
           goto out;
@@ -294,6 +342,20 @@ main (int argc, char **argv)
       break;
     default:
       break;
+    }
+
+  /* Foreground run of a terminal spec without a console socket: runc's own terminal, proxied
+   * (tty_proxy.c); runsc would hand the container the caller's terminal instead. */
+  if (cli.cmd == RH_CLI_RUN && !cli.detach && !cli.console_socket && rh_tty_proxy_wanted (cli.bundle))
+    {
+      rh_wrapper_log_argv (&log, "run (terminal proxied)", rargv);
+      rh_wrapper_set_exec_id (policy);
+      if (rh_tty_proxy_run (policy->runsc.path, rargv, sub_at, &ret, &err) < 0)
+        {
+          rh_log_error (&log, "%s", err.msg);
+          ret = 1;
+        }
+      goto out;
     }
 
   rh_wrapper_log_argv (&log, "exec", rargv);

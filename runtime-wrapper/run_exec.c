@@ -184,3 +184,46 @@ rh_wrapper_push_sub_args (const struct rh_cli *cli, const char *process_flag, ch
                                       "process");
   return 0;
 }
+
+/* `runsc exec --detach` without --pid-file re-executes itself with "--pid-file=<tmp>" appended
+ * at the END of its argv, after the container id and the command: the command then gets it as
+ * an argument ("sleep: invalid number '--pid-file=...'", seen on this runsc). So runsc-host
+ * always gives one, right after "exec": a memfd of this process (which becomes runsc's), named
+ * by pid so that the re-executed runsc, which does not inherit it, can write it too. Nothing
+ * is left on disk. */
+
+/* `runsc exec --detach` without --pid-file re-executes itself with "--pid-file=<tmp>" appended
+ * at the END of its argv, after the container id and the command: the command then gets it as
+ * an argument ("sleep: invalid number '--pid-file=...'", seen on this runsc). So runsc-host
+ * always gives one, right after "exec": a memfd of this process (which becomes runsc's), named
+ * by pid so that the re-executed runsc, which does not inherit it, can write it too. Nothing
+ * is left on disk. */
+int
+rh_wrapper_exec_detach_pid_file (char ***rargv, size_t sub_at, rh_error *err)
+{
+  _cleanup_strv_ char **old = *rargv;
+  _cleanup_free_ char *flag = NULL;
+  int fd;
+
+  for (char **p = old + sub_at; *p && strcmp (*p, "--") != 0; p++)
+    if (rh_str_has_prefix (*p, "--pid-file="))
+      {
+        old = NULL;
+        return 0;
+      }
+  fd = memfd_create ("runsc-host-exec-pid", 0); /* not close-on-exec: runsc reads it */
+  if (fd < 0)
+    {
+      old = NULL;
+      return rh_error_sys (err, errno, "exec --detach: memfd_create");
+    }
+  flag = rh_xasprintf ("--pid-file=/proc/%ld/fd/%d", (long) getpid (), fd);
+  *rargv = NULL;
+  for (size_t i = 0; old[i]; i++)
+    {
+      rh_strv_push (rargv, old[i]);
+      if (i == sub_at)
+        rh_strv_push (rargv, flag);
+    }
+  return 0;
+}

@@ -30,6 +30,9 @@ int rh_wrapper_prepare_exec (const struct rh_cli *cli, const struct rh_policy *p
 /* The subcommand's arguments onto rargv, the filtered --process in place of the caller's. */
 int rh_wrapper_push_sub_args (const struct rh_cli *cli, const char *process_flag, char ***rargv, rh_error *err);
 
+/* exec --detach: a --pid-file of ours right after "exec" when the caller gave none (run_exec.c). */
+int rh_wrapper_exec_detach_pid_file (char ***rargv, size_t sub_at, rh_error *err);
+
 /* run_delete.c */
 void rh_wrapper_release_container (const struct rh_policy *policy, const char *id, const struct rh_logger *log);
 int rh_wrapper_delete_alongside (const struct rh_policy *policy, const struct rh_cli *cli, char *const *rargv,

@@ -88,7 +88,9 @@ static const struct tcase cases[] = {
   { "kill_all_long", V ("kill", "--all", "c1", "TERM"), V ("kill", "--all", "--", "c1", "15") },
   { "kill_all_short", V ("kill", "-a", "c1", "HUP"), V ("kill", "--all", "--", "c1", "1") },
   { "kill_unknown_signal", V ("kill", "c1", "NOPE"), NULL, "unknown signal \"NOPE\"" },
-  { "kill_signal_zero", V ("kill", "c1", "0"), NULL, "invalid signal" },
+  { "kill_signal_zero", V ("kill", "c1", "0"), V ("kill", "--", "c1", "0") },
+  { "list_format_table", V ("list", "--format", "table"), V ("list", "--format=text") },
+  { "kill_signal_zero_padded", V ("kill", "c1", "00"), NULL, "invalid signal" },
   { "kill_too_many", V ("kill", "c1", "9", "x"), NULL, "optional signal" },
 
   /* delete */
@@ -165,7 +167,6 @@ static const struct tcase cases[] = {
   { "spec_bundle_short", V ("spec", "-b", "/b"), V ("spec", "--bundle=/b") },
   { "spec_rootless_refused", V ("spec", "--rootless"), NULL, "spec --rootless is not supported" },
   { "features", V ("features"), V ("features"), .want_cmd = RH_CLI_FEATURES },
-  { "update_refused", V ("update", "--resources", "-", "c1"), NULL, "update is not supported" },
 
   /* checkpoint / restore */
   { "checkpoint_default_image", V ("checkpoint", "c1"),

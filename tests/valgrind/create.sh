@@ -26,12 +26,6 @@ cc -O1 -g -std=gnu11 -D_GNU_SOURCE $(for d in "$src"/lib/*/; do printf -- '-iquo
 jq --arg state "$tmp/state" '.runsc.path = "/bin/true" | .runsc.platform = "ptrace" | .state_dir = $state' \
   "$build/config/runsc-host.json" >"$tmp/policy.json"
 "$drv" gen "$tmp/bundle" 300 docker >/dev/null
-# The driver's container id is bench-rss (docker names the systemd leaf after the id); docker's
-# libnetwork prestart hook (/proc/PID/exe) is refused by hooks.allowed, so it is left out.
-for f in config.json config.json.pristine; do
-  jq '.linux.cgroupsPath = "system.slice:docker:bench-rss" | del(.hooks)' "$tmp/bundle/$f" >"$tmp/c.json"
-  mv "$tmp/c.json" "$tmp/bundle/$f"
-done
 cp "$tmp/bundle/config.json" "$tmp/config.orig.json"
 
 vg=(valgrind --tool=memcheck --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible
@@ -45,7 +39,7 @@ if [[ $(id -u) -eq 0 ]]; then
   cp "$tmp/config.orig.json" "$tmp/bundle/config.json"
   rm -f "$tmp/bundle/config.json.orig"
   RUNSC_HOST_CONFIG=$tmp/policy.json "${vg[@]}" "$build/runtime-wrapper/runsc-host" --root "$tmp/root" \
-    --log "$tmp/log.json" --log-format json create --bundle "$tmp/bundle" bench-rss
+    --log "$tmp/log.json" --log-format json create --bundle "$tmp/bundle" bench-0123456789abcdef
   jq -e '.annotations["run.runsc-host.policy-sha256"]' "$tmp/bundle/config.json" >/dev/null
 else
   echo "(not root: runsc-host create itself skipped; the rewrite above ran)"

@@ -1,0 +1,143 @@
+/* Two runc behaviours that runsc does not have, done here with runsc's help:
+ *
+ *   ps ID            runc prints ps(1)'s `-ef` table: "UID PID PPID C STIME TTY TIME CMD", user
+ *                    names, in that column order. runsc prints its own ("C TTY STIME", numeric
+ *                    uids), which runc's tests and scripts that cut columns read wrong. runsc-host
+ *                    reads runsc's table and prints runc's layout. Pids are the sandbox's own
+ *                    (gVisor's), as in runsc's table.
+ *   kill [-a] ID 0   signal 0 only asks "is it there": runsc refuses signal 0, runc answers with
+ *                    its exit status (0 when the container exists and runs, or with --all
+ *                    whatever its state; "container not running" otherwise).
+ *
+ * Both run runsc as a child (the answer must be read before printing), with the caller's runsc
+ * global flags, and never change a container. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cleanup.h"
+#include "cmd_compat.h"
+#include "fsutil.h"
+#include "util.h"
+
+extern char **environ;
+
+/* Run argv with stdout captured (at most 16 MiB) and stderr passed through. */
+static int
+run_capture (char *const *argv, char **out, size_t *len, int *status, rh_error *err)
+{
+  _cleanup_close_ int rd = -1;
+  posix_spawn_file_actions_t fa;
+  pid_t pid;
+  int fds[2], r;
+
+  if (pipe2 (fds, O_CLOEXEC) < 0)
+    return rh_error_sys (err, errno, "pipe");
+  rd = fds[0];
+  posix_spawn_file_actions_init (&fa);
+  posix_spawn_file_actions_adddup2 (&fa, fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addopen (&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  r = posix_spawn (&pid, argv[0], &fa, NULL, argv, environ);
+  posix_spawn_file_actions_destroy (&fa);
+  close (fds[1]);
+  if (r != 0)
+    return rh_error_sys (err, r, "run %s (policy key runsc.path)", argv[0]);
+  r = rh_read_fd_capped (rd, 16u << 20, out, len, err);
+  while (waitpid (pid, status, 0) < 0 && errno == EINTR)
+    ;
+  return r;
+}
+
+/* runsc's argv up to the subcommand (prefix), then the given words. */
+static char **
+runsc_argv (char *const *prefix, size_t n, const char *const *words)
+{
+  char **argv = NULL;
+  for (size_t i = 0; i < n; i++)
+    rh_strv_push (&argv, prefix[i]);
+  for (; *words; words++)
+    rh_strv_push (&argv, *words);
+  return argv;
+}
+
+static int
+exit_of (int status)
+{
+  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + (WIFSIGNALED (status) ? WTERMSIG (status) : 0);
+}
+
+int
+rh_compat_ps_table (char *const *prefix, size_t n, const char *id, rh_error *err)
+{
+  const char *words[] = { "ps", "--", id, NULL };
+  _cleanup_strv_ char **argv = runsc_argv (prefix, n, words);
+  _cleanup_free_ char *out = NULL;
+  char *save = NULL;
+  size_t len;
+  int status;
+  bool header = true;
+
+  /* runsc's JSON format holds only pids; its table is "UID PID PPID C TTY STIME TIME CMD",
+   * whitespace-separated, the command last. */
+  if (run_capture (argv, &out, &len, &status, err) < 0)
+    return rh_error_prefix (err, "ps");
+  if (exit_of (status) != 0)
+    return exit_of (status); /* runsc said why on stderr */
+  printf ("%-8s %7s %7s %2s %-5s %-8s %8s %s\n", "UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD");
+  for (char *line = strtok_r (out, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char *f[7], *rest = line, *fs = NULL;
+      size_t k;
+      struct passwd *pw;
+      char *end;
+      long uid;
+
+      if (header)
+        {
+          header = false;
+          continue;
+        }
+      for (k = 0; k < 7 && (f[k] = strtok_r (k ? NULL : rest, " \t", &fs)); k++)
+        ;
+      if (k < 7)
+        continue;
+      rest = fs ? fs + strspn (fs, " \t") : NULL;
+      uid = strtol (f[0], &end, 10);
+      pw = *end == '\0' ? getpwuid ((uid_t) uid) : NULL;
+      printf ("%-8s %7s %7s %2s %-5s %-8s %8s %s\n", pw ? pw->pw_name : f[0], f[1], f[2], f[3], f[5], f[4], f[6],
+              rest && *rest ? rest : "?");
+    }
+  fflush (stdout);
+  return 0;
+}
+
+int
+rh_compat_kill_probe (char *const *prefix, size_t n, const char *id, bool all, rh_error *err)
+{
+  const char *words[] = { "state", "--", id, NULL };
+  _cleanup_strv_ char **argv = runsc_argv (prefix, n, words);
+  _cleanup_free_ char *out = NULL;
+  _cleanup_json_ json_t *st = NULL;
+  const char *status_s;
+  size_t len;
+  int status;
+
+  if (run_capture (argv, &out, &len, &status, err) < 0)
+    return rh_error_prefix (err, "kill");
+  if (exit_of (status) != 0)
+    return rh_error_set (err, ENOENT, "container %s does not exist", id);
+  st = json_loadb (out, len, 0, NULL);
+  status_s = json_string_value (json_object_get (st, "status"));
+  if (status_s == NULL)
+    return rh_error_set (err, EPROTO, "kill: runsc state gave no status for %s", id);
+  if (!all && strcmp (status_s, "stopped") == 0)
+    return rh_error_set (err, ESRCH, "container not running");
+  return 0;
+}
