@@ -24,6 +24,7 @@
 
 #include "cleanup.h"
 #include "cmd_compat.h"
+#include "runsc_child.h"
 #include "fsutil.h"
 #include "util.h"
 
@@ -33,26 +34,10 @@ extern char **environ;
 static int
 run_capture (char *const *argv, char **out, size_t *len, int *status, rh_error *err)
 {
-  _cleanup_close_ int rd = -1;
-  posix_spawn_file_actions_t fa;
-  pid_t pid;
-  int fds[2], r;
-
-  if (pipe2 (fds, O_CLOEXEC) < 0)
-    return rh_error_sys (err, errno, "pipe");
-  rd = fds[0];
-  posix_spawn_file_actions_init (&fa);
-  posix_spawn_file_actions_adddup2 (&fa, fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addopen (&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  r = posix_spawn (&pid, argv[0], &fa, NULL, argv, environ);
-  posix_spawn_file_actions_destroy (&fa);
-  close (fds[1]);
-  if (r != 0)
-    return rh_error_sys (err, r, "run %s (policy key runsc.path)", argv[0]);
-  r = rh_read_fd_capped (rd, 16u << 20, out, len, err);
-  while (waitpid (pid, status, 0) < 0 && errno == EINTR)
-    ;
-  return r;
+  if (rh_runsc_capture (argv, 16u << 20, false, out, status, err) < 0)
+    return -1;
+  *len = strlen (*out);
+  return 0;
 }
 
 /* runsc's argv up to the subcommand (prefix), then the given words. */

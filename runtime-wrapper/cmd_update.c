@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "cleanup.h"
+#include "runsc_child.h"
 #include "commands.h"
 #include "fsutil.h"
 #include "util.h"
@@ -160,14 +161,10 @@ static int
 sandbox_pid (const struct rh_cmd_env *env, const char *id, long *pid_out, rh_error *err)
 {
   _cleanup_strv_ char **argv = NULL;
-  _cleanup_close_ int rd = -1;
   _cleanup_free_ char *out = NULL;
   _cleanup_json_ json_t *st = NULL;
-  posix_spawn_file_actions_t fa;
   json_error_t jerr;
-  size_t len;
-  pid_t child;
-  int fds[2], status, r;
+  int status;
 
   rh_strv_push (&argv, env->policy->runsc.path);
   if (env->root)
@@ -178,26 +175,11 @@ sandbox_pid (const struct rh_cmd_env *env, const char *id, long *pid_out, rh_err
   rh_strv_push (&argv, "state");
   rh_strv_push (&argv, "--");
   rh_strv_push (&argv, id);
-  if (pipe2 (fds, O_CLOEXEC) < 0)
-    return rh_error_sys (err, errno, "update: pipe");
-  rd = fds[0];
-  posix_spawn_file_actions_init (&fa);
-  posix_spawn_file_actions_adddup2 (&fa, fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addopen (&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen (&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-  r = posix_spawn (&child, argv[0], &fa, NULL, argv, environ);
-  posix_spawn_file_actions_destroy (&fa);
-  close (fds[1]);
-  if (r != 0)
-    return rh_error_sys (err, r, "update: run %s state (policy key runsc.path)", argv[0]);
-  r = rh_read_fd_capped (rd, 1u << 20, &out, &len, err);
-  while (waitpid (child, &status, 0) < 0 && errno == EINTR)
-    ;
-  if (r < 0)
+  if (rh_runsc_capture (argv, 1u << 20, true, &out, &status, err) < 0)
     return rh_error_prefix (err, "update: runsc state");
   if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
     return rh_error_set (err, ENOENT, "container \"%s\" does not exist", id);
-  st = json_loadb (out, len, 0, &jerr);
+  st = json_loadb (out, strlen (out), 0, &jerr);
   if (!json_is_integer (json_object_get (st, "pid")) || json_integer_value (json_object_get (st, "pid")) <= 0)
     return rh_error_set (err, ESRCH, "update: container %s has no running sandbox", id);
   if (strcmp (json_string_value (json_object_get (st, "status")) ?: "", "stopped") == 0)

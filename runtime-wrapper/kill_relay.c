@@ -30,7 +30,7 @@ rh_kill_relay (const char *runsc, char *const *argv, int *exit_code)
 
   if (pipe2 (fds, O_CLOEXEC) < 0)
     return -1;
-  if (rh_runsc_child_start (runsc, argv, fds[1], &child) < 0)
+  if (rh_runsc_child_start (runsc, argv, fds[1], false, &child) < 0)
     {
       close (fds[0]);
       close (fds[1]);

@@ -53,7 +53,7 @@ rh_wrapper_delete_alongside (const struct rh_policy *policy, const struct rh_cli
   struct rh_runsc_child child;
   int status;
 
-  if (rh_runsc_child_start (policy->runsc.path, rargv, -1, &child) < 0)
+  if (rh_runsc_child_start (policy->runsc.path, rargv, -1, false, &child) < 0)
     return -1;
   rh_wrapper_release_container (policy, cli->id, log);
   if (rh_runsc_child_wait (&child, &status) < 0)

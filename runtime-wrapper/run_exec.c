@@ -24,7 +24,7 @@
 #include "caps_exec.h"
 #include "fsutil.h"
 #include "jsonutil.h"
-#include "spawnutil.h"
+#include "runsc_child.h"
 
 /* The container's bundle, from `runsc state`. This is the one place that runs runsc as a child
  * rather than exec'ing it: the answer is needed before the real exec. */
@@ -33,21 +33,10 @@ container_bundle (char *const *state_argv, char **bundle, rh_error *err)
 {
   _cleanup_free_ char *out = NULL;
   _cleanup_json_ json_t *state = NULL;
-  /* runsc state runs in our own environment (runsc's flags may come from it, as for the exec
-   * that follows). */
-  struct rh_spawn_opts o = { .argv = state_argv, .envp = environ };
-  struct rh_spawn sp;
   const char *b;
-  bool timed_out;
-  int status = 0, r;
+  int status = 0;
 
-  if (rh_spawn_start (&o, &sp, err) < 0)
-    return rh_error_prefix (err, "run %s state", state_argv[0]);
-  r = rh_spawn_wait (&sp, &status, &timed_out, err);
-  if (r == 0)
-    r = rh_spawn_output (sp.out_fd, 1u << 20, false, &out, err);
-  rh_spawn_release (&sp);
-  if (r < 0)
+  if (rh_runsc_capture (state_argv, 1u << 20, false, &out, &status, err) < 0)
     return rh_error_prefix (err, "runsc state");
   if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
     return rh_error_set (err, ENOENT, "runsc state failed (the container does not exist or is not readable)");

@@ -2,12 +2,17 @@
 #include "runsc_child.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const int forwarded[RH_RUNSC_CHILD_NSIG] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 };
+#include "spawnutil.h"
+
+extern char **environ;
+
+static const int forwarded[RH_RUNSC_CHILD_NSIG] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH };
 static volatile pid_t the_child;
 
 static void
@@ -18,20 +23,27 @@ forward (int sig)
 }
 
 int
-rh_runsc_child_start (const char *runsc, char *const *argv, int stderr_fd, struct rh_runsc_child *c)
+rh_runsc_child_start (const char *runsc, char *const *argv, int stderr_fd, bool null_stdio,
+                      struct rh_runsc_child *c)
 {
+  int null = null_stdio ? open ("/dev/null", O_RDWR | O_CLOEXEC) : -1;
   struct sigaction fwd = { .sa_handler = forward };
   pid_t parent = getpid ();
 
   fflush (NULL);
   c->pid = fork ();
   if (c->pid < 0)
-    return -1;
+    {
+      if (null >= 0)
+        close (null);
+      return -1;
+    }
   if (c->pid == 0)
     {
       /* Only async-signal-safe calls: the parent may have threads (it has none today). */
       if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != parent
-          || (stderr_fd >= 0 && dup2 (stderr_fd, STDERR_FILENO) < 0))
+          || (stderr_fd >= 0 && dup2 (stderr_fd, STDERR_FILENO) < 0)
+          || (null >= 0 && (dup2 (null, STDIN_FILENO) < 0 || dup2 (null, STDOUT_FILENO) < 0)))
         _exit (1);
       execv (runsc, argv);
       {
@@ -41,6 +53,8 @@ rh_runsc_child_start (const char *runsc, char *const *argv, int stderr_fd, struc
       }
       _exit (127);
     }
+  if (null >= 0)
+    close (null);
   the_child = c->pid;
   sigemptyset (&fwd.sa_mask);
   fwd.sa_flags = SA_RESTART;
@@ -78,4 +92,22 @@ rh_runsc_child_exit_code (int status, bool die_alike)
       raise (WTERMSIG (status));
     }
   return 128 + WTERMSIG (status);
+}
+
+int
+rh_runsc_capture (char *const *argv, size_t max, bool quiet, char **out, int *status, rh_error *err)
+{
+  struct rh_spawn_opts o = { .argv = argv, .envp = environ, .keep_stderr = !quiet };
+  struct rh_spawn sp;
+  bool timed_out;
+  int r;
+
+  *out = NULL;
+  if (rh_spawn_start (&o, &sp, err) < 0)
+    return rh_error_prefix (err, "run %s (policy key runsc.path)", argv[0]);
+  r = rh_spawn_wait (&sp, status, &timed_out, err);
+  if (r == 0)
+    r = rh_spawn_output (sp.out_fd, max, false, out, err);
+  rh_spawn_release (&sp);
+  return r;
 }

@@ -31,6 +31,7 @@
 
 #include "cleanup.h"
 #include "fsutil.h"
+#include "runsc_child.h"
 #include "tty_proxy.h"
 #include "util.h"
 
@@ -46,15 +47,6 @@ rh_tty_proxy_wanted (const char *bundle)
     return false;
   spec = json_loadb (text, len, 0, NULL);
   return json_is_true (json_object_get (json_object_get (spec, "process"), "terminal"));
-}
-
-static volatile pid_t proxy_child;
-
-static void
-forward (int sig)
-{
-  if (proxy_child > 0)
-    kill (proxy_child, sig);
 }
 
 /* The master from the runtime's one connection, or -1. Waits while the child runs. */
@@ -127,16 +119,14 @@ copy_loop (int master)
 int
 rh_tty_proxy_run (const char *runsc, char *const *argv, size_t insert_at, int *exit_code, rh_error *err)
 {
-  static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH };
   char dir[] = "/tmp/runsc-host-tty.XXXXXX";
   _cleanup_free_ char *sock = NULL, *flag = NULL;
   _cleanup_strv_ char **cargv = NULL;
   _cleanup_close_ int lsock = -1, master = -1;
   struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  struct sigaction fwd = { .sa_handler = forward };
   struct termios saved;
   bool raw = false;
-  pid_t parent = getpid (), child;
+  struct rh_runsc_child child;
   int status;
 
   if (mkdtemp (dir) == NULL)
@@ -164,33 +154,16 @@ rh_tty_proxy_run (const char *runsc, char *const *argv, size_t insert_at, int *e
         rh_strv_push (&cargv, flag);
     }
 
-  fflush (NULL);
-  child = fork ();
-  if (child < 0)
+  /* The container's stdio is the terminal; runsc's own stdin/stdout are not needed, and the
+   * sandbox must not hold the caller's pipes. Errors still reach stderr. */
+  if (rh_runsc_child_start (runsc, cargv, -1, true, &child) < 0)
     {
       unlink (sock);
       rmdir (dir);
       return rh_error_sys (err, errno, "run: fork");
     }
-  if (child == 0)
-    {
-      int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
-      if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != parent)
-        _exit (1);
-      /* The container's stdio is the terminal; runsc's own stdin/stdout are not needed, and the
-       * sandbox must not hold the caller's pipes. Errors still reach stderr. */
-      if (null >= 0)
-        dup2 (null, STDIN_FILENO), dup2 (null, STDOUT_FILENO);
-      execv (runsc, cargv);
-      _exit (127);
-    }
-  proxy_child = child;
-  sigemptyset (&fwd.sa_mask);
-  fwd.sa_flags = SA_RESTART;
-  for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
-    sigaction (forwarded[i], &fwd, NULL);
 
-  master = receive_master (lsock, child);
+  master = receive_master (lsock, child.pid);
   unlink (sock);
   rmdir (dir);
   if (master >= 0)
@@ -205,10 +178,8 @@ rh_tty_proxy_run (const char *runsc, char *const *argv, size_t insert_at, int *e
       if (raw)
         tcsetattr (STDIN_FILENO, TCSANOW, &saved);
     }
-  while (waitpid (child, &status, 0) < 0)
-    if (errno != EINTR)
-      return rh_error_sys (err, errno, "run: waiting for runsc");
-  proxy_child = 0;
-  *exit_code = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+  if (rh_runsc_child_wait (&child, &status) < 0)
+    return rh_error_sys (err, errno, "run: waiting for runsc");
+  *exit_code = rh_runsc_child_exit_code (status, false);
   return 0;
 }

@@ -57,7 +57,8 @@ child (const struct rh_spawn_opts *o, int in_fd, int out_fd, int err_fd)
   for (int s = 1; s < 32; s++)
     if (s != SIGKILL && s != SIGSTOP)
       signal (s, SIG_DFL);
-  if (dup2 (in_fd, 0) < 0 || dup2 (out_fd, 1) < 0 || dup2 (o->merge_stderr ? out_fd : err_fd, 2) < 0)
+  if (dup2 (in_fd, 0) < 0 || dup2 (out_fd, 1) < 0
+      || (!o->keep_stderr && dup2 (o->merge_stderr ? out_fd : err_fd, 2) < 0))
     _exit (126);
   /* Nothing of the caller's (a console socket, the shim's pipes) leaks in, inherited-without-
    * CLOEXEC descriptors included. */

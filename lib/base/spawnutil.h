@@ -31,6 +31,7 @@ struct rh_spawn_opts
   int timeout_ms;     /* > 0: killed (SIGKILL) when still running after this long */
   bool new_pgroup;    /* a process group of its own, killed whole when it ends or times out */
   bool merge_stderr;  /* stderr goes into the stdout file */
+  bool keep_stderr;   /* stderr stays the caller's (passed through, not captured) */
   int reap_grace_ms;  /* > 0: after the kill, wait at most this long to reap it (else: ECHILD) */
 };
 
