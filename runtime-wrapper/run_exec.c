@@ -83,7 +83,7 @@ synth_exec_process (const struct rh_cli *cli, const struct rh_policy *policy, co
                     char *const *rargv, size_t sub_at, char **text_out, rh_error *err)
 {
   _cleanup_strv_ char **sargv = NULL;
-  _cleanup_free_ char *bundle = NULL, *config = NULL, *text = NULL;
+  _cleanup_free_ char *bundle = NULL, *config = NULL;
   _cleanup_json_ json_t *spec = NULL, *proc = NULL;
 
   for (size_t i = 0; i < sub_at; i++)

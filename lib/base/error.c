@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static void
+static void __attribute__ ((format (printf, 3, 0)))
 vset (rh_error *err, int errnum, const char *fmt, va_list ap)
 {
   err->code = errnum;
