@@ -65,6 +65,29 @@ DENY_CHROOT='.seccomp.deny += [{"names": ["chroot"], "errno": "EPERM"}]'
   rh_assert_contains "$output" "CHROOT-OK"
 }
 
+@test "a policy errno other than EPERM is written to the spec, yet every runsc answers EPERM" {
+  local id i
+  id=$(rh_cid errno)
+  rh_policy_write '.seccomp.deny += [{"names": ["chroot"], "errno": "EACCES"}]'
+  rh_cleanup_push "rh_container_cleanup '$id'"
+  # The container's own process makes the call (runsc 2022 filters only that one).
+  rh_run_detached "$RH_IMAGE" "$id" sh -c 'chroot / /bin/true 2>/tmp/out; echo rc=$? >>/tmp/out; sleep 120'
+  jq -e '[.linux.seccomp.syscalls[] | select(.names | index("chroot")) | .errnoRet] | index(13)' \
+    "$(rh_bundle_dir "$id")/config.json"
+  for ((i = 0; i < 50; i++)); do
+    run rh_ctr tasks exec --exec-id "e$i" "$id" cat /tmp/out
+    [[ $output == *rc=* ]] && break
+    sleep 0.2
+  done
+  rh_container_cleanup "$id"
+  rh_log "chroot under an EACCES rule, $($RH_RUNSC --version | head -n 1): $output"
+  # The known limit on both versions: runsc's conversion of the OCI profile returns EPERM for
+  # every SCMP_ACT_ERRNO.
+  rh_assert_contains "$output" "Operation not permitted"
+  rh_refute_contains "$output" "Permission denied"
+  rh_assert_contains "$output" "rc=1"
+}
+
 @test "socket(AF_PACKET) is denied by the default policy's argument rule; other sockets still work" {
   local probe="$RH_SECCOMP_PROBE_MOUNT_OPT"
   # Keep CAP_NET_RAW so that gVisor's own answer (EAFNOSUPPORT) shows when the rule is gone.
