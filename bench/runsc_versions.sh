@@ -10,7 +10,9 @@
 #   spawn     fork + execve of the image's /bin/true + wait, in a loop
 #   tcp       loopback TCP throughput over host networking
 #   echo      loopback TCP request/response (64 bytes each way, TCP_NODELAY): round-trip latency
-# One container per variant and round runs them all, one after the other.
+# One container per variant and round runs them all, one after the other. A fourth variant,
+# the current runsc on systrap with --systrap-disable-fast-path, is there to explain systrap's
+# two speeds (BENCHMARKS.md).
 #
 #   bench/runsc_versions.sh [ROUNDS]      (default 3)
 set -euo pipefail
@@ -42,6 +44,11 @@ cc -O2 -static -pthread -o "$WL" "$BENCH_DIR/workload.c" 2>/dev/null
 jq --arg r "$CURRENT" '.runsc.path = $r | .runsc.platform = "auto"
   | .state_dir = (.state_dir + "-current")' "$RH_POLICY" >"$RH_TMP/policy-current.json"
 bench_env_wrapper "$RH_TMP/runsc-host-current" RUNSC_HOST_CONFIG "$RH_TMP/policy-current.json" "$RUNSC_HOST"
+# A diagnostic variant: systrap with its adaptive fast path (stub and sentry threads spinning
+# instead of sleeping on a futex) switched off, to show which of its two speeds a round got.
+jq '.runsc.platform = "systrap" | .runsc.flags += ["--systrap-disable-fast-path"]
+  | .state_dir = (.state_dir + "-nofp")' "$RH_TMP/policy-current.json" >"$RH_TMP/policy-nofp.json"
+bench_env_wrapper "$RH_TMP/runsc-host-nofp" RUNSC_HOST_CONFIG "$RH_TMP/policy-nofp.json" "$RUNSC_HOST"
 
 binary_of ()
 {
@@ -49,6 +56,7 @@ binary_of ()
   runc) echo "$BENCH_RUNC" ;;
   runsc-2022-ptrace) echo "$RUNSC_HOST" ;;
   runsc-current-auto) echo "$RH_TMP/runsc-host-current" ;;
+  runsc-current-systrap-nofastpath) echo "$RH_TMP/runsc-host-nofp" ;;
   esac
 }
 
@@ -75,7 +83,7 @@ round_script ()
 EOF
 }
 
-variants=(runc runsc-2022-ptrace runsc-current-auto)
+variants=(runc runsc-2022-ptrace runsc-current-auto runsc-current-systrap-nofastpath)
 for v in "${variants[@]}"; do
   wl_run "$v" "$(rh_cid "warm-$(echo "$v" | tr -c 'a-z0-9\n' x)")" /wl syscalls 10 >/dev/null
 done
