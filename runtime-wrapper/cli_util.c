@@ -269,7 +269,7 @@ static const struct
   { "spec", "spec [--bundle|-b DIR]" },
   { "features", "features    (print what this runtime supports, as JSON)" },
   { "checkpoint", "checkpoint [--image-path DIR] [--work-path DIR] [--leave-running] <container-id>\n"
-                  "(refused: gVisor cannot checkpoint a sandbox with host networking)" },
+                  "(refused: runsc-host does not restore images the policy never checked)" },
   { "restore", "restore [--bundle|-b DIR] [--console-socket PATH] [--image-path DIR] [--work-path DIR] "
                "[--detach|-d] [--pid-file PATH] <container-id>\n"
                "(refused: gVisor cannot restore a sandbox with host networking)" },

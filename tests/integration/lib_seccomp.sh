@@ -14,6 +14,9 @@
 #                             it exists; pushes its removal. Sets RH_SECCOMP_TPM_CREATED=1 when
 #                             it made it.
 #   rh_seccomp_tpm_remove     Remove the node made by rh_seccomp_tpm_node (only that one).
+#   rh_runsc_is_2022          True when $RH_RUNSC is a runsc of 2022 (Debian's 2022-12-19): the
+#                             build whose exec'd processes get no seccomp filter. Any other
+#                             (the pinned current one, README "Versions") is expected to filter.
 
 rh_seccomp_probe_build ()
 {
@@ -117,4 +120,14 @@ rh_seccomp_tpm_remove ()
     rm -f /dev/tpmrm0
   fi
   RH_SECCOMP_TPM_CREATED=0
+}
+
+rh_runsc_is_2022 ()
+{
+  # "runsc version 0.0~20221219.0" (Debian) or "runsc version v0.0.0-20260905035102-<hash>" (Go
+  # branch): the first 8-digit date in the version line.
+  local d
+  d=$("$RH_RUNSC" --version 2>/dev/null | head -n 1 | grep -o '20[0-9]\{6\}' | head -n 1)
+  [[ -n $d ]] || rh_die "cannot read a date from $RH_RUNSC --version" || return 2
+  ((d < 20230101))
 }
