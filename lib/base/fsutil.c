@@ -1,5 +1,6 @@
 #include "fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -155,6 +156,29 @@ rh_write_file_atomic_at (int dirfd, const char *name, const void *data, size_t l
     }
   fsync (dirfd); /* best effort: the rename itself already happened */
   return 0;
+}
+
+void
+rh_sweep_atomic_temps_at (int dirfd, const char *name)
+{
+  _cleanup_free_ char *prefix = rh_xasprintf (".%s.rh-", name);
+  size_t plen = strlen (prefix);
+  int fd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+  struct dirent *de;
+
+  if (d == NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      return;
+    }
+  while ((de = readdir (d)) != NULL)
+    /* Exactly our temp names (12 hex digits after the prefix), regular files only. */
+    if (strncmp (de->d_name, prefix, plen) == 0 && strlen (de->d_name + plen) == 12
+        && strspn (de->d_name + plen, "0123456789abcdef") == 12 && (de->d_type == DT_REG || de->d_type == DT_UNKNOWN))
+      unlinkat (dirfd, de->d_name, 0);
+  closedir (d);
 }
 
 int

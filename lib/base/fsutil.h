@@ -27,6 +27,10 @@ int rh_write_file_atomic (const char *path, const void *data, size_t len, mode_t
  * The temp file is made with O_EXCL | O_NOFOLLOW and the given mode. */
 int rh_write_file_atomic_at (int dirfd, const char *name, const void *data, size_t len, mode_t mode, rh_error *err);
 
+/* Remove the temp files that rh_write_file_atomic_at leaves beside name when the process is
+ * killed between creating and renaming one (".<name>.rh-XXXXXXXXXXXX"). Best effort. */
+void rh_sweep_atomic_temps_at (int dirfd, const char *name);
+
 /* Read name (one component) in dirfd: a regular file (never followed if a symlink) of at most max
  * bytes. st (may be NULL) gets its fstat. */
 int rh_read_file_at_capped (int dirfd, const char *name, size_t max, char **out, size_t *len, struct stat *st,

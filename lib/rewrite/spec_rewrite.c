@@ -321,6 +321,10 @@ rh_rewrite_bundle (const char *bundle, const struct rh_rewrite_ctx *ctx, rh_erro
     return rh_error_sys (err, errno, "bundle %s", abs_bundle);
   if (check_bundle_dir (dfd, abs_bundle, err) < 0)
     return -1;
+  /* A create killed half-way (containerd's timeout, the OOM killer) leaves our temp files; a
+   * retry sweeps them. */
+  rh_sweep_atomic_temps_at (dfd, "config.json");
+  rh_sweep_atomic_temps_at (dfd, "config.json.orig");
   if (rh_read_file_at_capped (dfd, "config.json", RH_SPEC_MAX_BYTES, &text, &len, NULL, err) < 0)
     return rh_error_prefix (err, "bundle %s", abs_bundle);
   if (rh_spec_parse (path, text, len, &spec, err) < 0)

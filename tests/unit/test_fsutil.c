@@ -251,6 +251,29 @@ test_sha256_and_mkdir (void **state)
   }
 }
 
+/* The temp files a killed writer leaves (exactly rh_write_file_atomic_at's names) are swept;
+ * anything else in the directory stays. */
+static void
+test_sweep_temps (void **state)
+{
+  struct fx *f = *state;
+  static const char *const ours[] = { ".config.json.rh-0123456789ab", ".config.json.rh-ffffffffffff", NULL };
+  static const char *const others[] = { "config.json", ".config.json.rh-short", ".config.json.rh-0123456789abc",
+                                        ".other.rh-0123456789ab", ".config.json.rh-0123456789AB", NULL };
+  _cleanup_close_ int dfd = open (f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  assert_true (dfd >= 0);
+  for (const char *const *n = ours; *n; n++)
+    close (openat (dfd, *n, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+  for (const char *const *n = others; *n; n++)
+    close (openat (dfd, *n, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+  rh_sweep_atomic_temps_at (dfd, "config.json");
+  for (const char *const *n = ours; *n; n++)
+    assert_int_equal (faccessat (dfd, *n, F_OK, 0), -1);
+  for (const char *const *n = others; *n; n++)
+    assert_int_equal (faccessat (dfd, *n, F_OK, 0), 0);
+}
+
 int
 main (void)
 {
@@ -260,6 +283,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_atomic_write, setup, teardown),
     cmocka_unit_test_setup_teardown (test_atomic_write_failure_keeps_original, setup, teardown),
     cmocka_unit_test_setup_teardown (test_sha256_and_mkdir, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_sweep_temps, setup, teardown),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
