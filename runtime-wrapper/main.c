@@ -335,7 +335,7 @@ main (int argc, char **argv)
           rh_log_error (&log, "%s", err.msg);
           goto out;
         }
-      if (cli.detach && rh_wrapper_exec_detach_pid_file (&rargv, sub_at, &err) < 0)
+      if (cli.detach && rh_wrapper_exec_detach_pid_file (&rargv, sub_at, policy->state_dir, &err) < 0)
         {
           rh_log_error (&log, "%s", err.msg);
           goto out;

@@ -1,6 +1,7 @@
 /* exec: the process runsc will start in a running container, filtered under the policy (the
  * capability drop-list, noNewPrivileges) and handed to runsc in a sealed memfd; runsc never
  * reads the caller's process.json itself. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -176,23 +177,37 @@ rh_wrapper_push_sub_args (const struct rh_cli *cli, const char *process_flag, ch
 
 /* `runsc exec --detach` without --pid-file re-executes itself with "--pid-file=<tmp>" appended
  * at the END of its argv, after the container id and the command: the command then gets it as
- * an argument ("sleep: invalid number '--pid-file=...'", seen on this runsc). So runsc-host
- * always gives one, right after "exec": a memfd of this process (which becomes runsc's), named
- * by pid so that the re-executed runsc, which does not inherit it, can write it too. Nothing
- * is left on disk. */
+ * an argument ("sleep: invalid number '--pid-file=...'", seen on runsc 2022). So runsc-host
+ * always gives one, right after "exec": <state_dir>/exec-pid/<our pid>, a file in a directory of
+ * root's (the current runsc writes it through a temp file and a rename in the same directory,
+ * which a memfd's /proc/PID/fd cannot take). This process becomes runsc, so the name is runsc's
+ * pid; files whose process is gone are swept by the next `exec --detach`. */
+static void
+sweep_stale_pid_files (const char *dir)
+{
+  DIR *d = opendir (dir);
+  struct dirent *de;
 
-/* `runsc exec --detach` without --pid-file re-executes itself with "--pid-file=<tmp>" appended
- * at the END of its argv, after the container id and the command: the command then gets it as
- * an argument ("sleep: invalid number '--pid-file=...'", seen on this runsc). So runsc-host
- * always gives one, right after "exec": a memfd of this process (which becomes runsc's), named
- * by pid so that the re-executed runsc, which does not inherit it, can write it too. Nothing
- * is left on disk. */
+  if (d == NULL)
+    return;
+  while ((de = readdir (d)) != NULL)
+    {
+      char proc[300];
+      if (de->d_name[0] == '.' || strspn (de->d_name, "0123456789") != strlen (de->d_name))
+        continue;
+      snprintf (proc, sizeof proc, "/proc/%s", de->d_name);
+      if (access (proc, F_OK) < 0 && errno == ENOENT)
+        unlinkat (dirfd (d), de->d_name, 0);
+    }
+  closedir (d);
+}
+
 int
-rh_wrapper_exec_detach_pid_file (char ***rargv, size_t sub_at, rh_error *err)
+rh_wrapper_exec_detach_pid_file (char ***rargv, size_t sub_at, const char *state_dir, rh_error *err)
 {
   _cleanup_strv_ char **old = *rargv;
   _cleanup_free_ char *flag = NULL;
-  int fd;
+  _cleanup_free_ char *dir = rh_xasprintf ("%s/exec-pid", state_dir);
 
   for (char **p = old + sub_at; *p && strcmp (*p, "--") != 0; p++)
     if (rh_str_has_prefix (*p, "--pid-file="))
@@ -200,13 +215,13 @@ rh_wrapper_exec_detach_pid_file (char ***rargv, size_t sub_at, rh_error *err)
         old = NULL;
         return 0;
       }
-  fd = memfd_create ("runsc-host-exec-pid", 0); /* not close-on-exec: runsc reads it */
-  if (fd < 0)
+  if (rh_mkdir_p (dir, 0700, err) < 0)
     {
       old = NULL;
-      return rh_error_sys (err, errno, "exec --detach: memfd_create");
+      return rh_error_prefix (err, "exec --detach: pid file dir");
     }
-  flag = rh_xasprintf ("--pid-file=/proc/%ld/fd/%d", (long) getpid (), fd);
+  sweep_stale_pid_files (dir);
+  flag = rh_xasprintf ("--pid-file=%s/%ld", dir, (long) getpid ());
   *rargv = NULL;
   for (size_t i = 0; old[i]; i++)
     {

@@ -31,7 +31,7 @@ int rh_wrapper_prepare_exec (const struct rh_cli *cli, const struct rh_policy *p
 int rh_wrapper_push_sub_args (const struct rh_cli *cli, const char *process_flag, char ***rargv, rh_error *err);
 
 /* exec --detach: a --pid-file of ours right after "exec" when the caller gave none (run_exec.c). */
-int rh_wrapper_exec_detach_pid_file (char ***rargv, size_t sub_at, rh_error *err);
+int rh_wrapper_exec_detach_pid_file (char ***rargv, size_t sub_at, const char *state_dir, rh_error *err);
 
 /* run_delete.c */
 void rh_wrapper_release_container (const struct rh_policy *policy, const char *id, const struct rh_logger *log);
