@@ -278,7 +278,12 @@ assert_all_gone ()
   echo "after ${SECONDS}s: $output"
   [ "$status" -ne 0 ]
   rh_refute_contains "$output" "never"
-  rh_assert_contains "$output" "timeout executing hook"
+  # runsc 2022 names the timeout. The current runsc exits 2 without a runc-style error line, so
+  # ctr can only say that the runtime failed, or, when the hung tool outlasts ctr's own bound,
+  # nothing (README, "Known limits"); the failure, and what is left, are checked either way.
+  if [[ $("$RH_RUNSC" --version 2>&1 | head -n 1) == *20221219* ]]; then
+    rh_assert_contains "$output" "timeout executing hook"
+  fi
   rh_container_cleanup "$id"
   rh_assert_nothing_running "$id"
   # No rule of the container is left in either family...
