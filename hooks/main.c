@@ -17,6 +17,7 @@
 
 #include "cleanup.h"
 #include "fsutil.h"
+#include "hookspec.h"
 #include "log.h"
 #include "netrules.h"
 #include "policy.h"
@@ -205,6 +206,9 @@ main (int argc, char **argv)
       return 2;
     }
 
+  /* runsc's timeout starts when it starts us; gc, run by hand, has no such bound. */
+  if (strcmp (cmd, "gc") != 0)
+    rh_netrules_set_budget (RH_HOOK_BUDGET_MS);
   if (rh_logger_open (&log, log_path, json, debug, &err) < 0)
     {
       fprintf (stderr, "runsc-host-hook: %s\n", err.msg);

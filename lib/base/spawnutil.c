@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -20,8 +21,8 @@
 
 char *const rh_child_env[] = { (char *) "PATH=" RH_CHILD_PATH, (char *) "LC_ALL=C", NULL };
 
-static int64_t
-now_ms (void)
+int64_t
+rh_monotonic_ms (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
@@ -45,12 +46,16 @@ memfd_high (const char *name, rh_error *err)
 
 /* The child: only async-signal-safe calls until execve (the caller may have threads). */
 static void __attribute__ ((noreturn))
-child (const struct rh_spawn_opts *o, int in_fd, int out_fd, int err_fd)
+child (const struct rh_spawn_opts *o, pid_t parent, int in_fd, int out_fd, int err_fd)
 {
   sigset_t none;
 
   if (o->new_pgroup)
     setpgid (0, 0);
+  /* Killed along with its parent: a hook that runsc kills on its timeout must not leave a hung
+   * tool behind (the parent may already be gone by the time the flag is set: check). */
+  if (o->die_with_parent && (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != parent))
+    _exit (125);
   /* The shim may have left signals blocked or ignored; the child must see them as it expects. */
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
@@ -79,7 +84,7 @@ rh_spawn_start (const struct rh_spawn_opts *o, struct rh_spawn *s, rh_error *err
 {
   _cleanup_close_ int in_fd = -1, out_fd = -1, err_fd = -1;
   const char *p = o->input ? o->input : "";
-  pid_t pid;
+  pid_t pid, self;
 
   memset (s, 0, sizeof *s);
   s->pid = -1;
@@ -91,18 +96,19 @@ rh_spawn_start (const struct rh_spawn_opts *o, struct rh_spawn *s, rh_error *err
   if (rh_write_all (in_fd, p, strlen (p)) < 0 || lseek (in_fd, 0, SEEK_SET) < 0)
     return rh_error_sys (err, errno, "stdin of %s", s->path);
 
+  self = getpid ();
   pid = fork ();
   if (pid < 0)
     return rh_error_sys (err, errno, "fork");
   if (pid == 0)
-    child (o, in_fd, out_fd, err_fd);
+    child (o, self, in_fd, out_fd, err_fd);
   /* Also in the parent, so that a kill of the group can never race the child's own setpgid. */
   if (o->new_pgroup)
     setpgid (pid, pid);
   s->pid = pid;
   s->pgroup = o->new_pgroup;
   s->pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
-  s->deadline_ms = o->timeout_ms > 0 ? now_ms () + o->timeout_ms : 0;
+  s->deadline_ms = o->timeout_ms > 0 ? rh_monotonic_ms () + o->timeout_ms : 0;
   s->reap_grace_ms = o->reap_grace_ms;
   s->out_fd = rh_steal_fd (&out_fd);
   s->err_fd = rh_steal_fd (&err_fd);
@@ -127,7 +133,7 @@ rh_spawn_wait (struct rh_spawn *s, int *status, bool *timed_out, rh_error *err)
     return rh_error_set (err, EINVAL, "%s was not started", s->path);
   while (s->deadline_ms > 0 && !exited (s->pid))
     {
-      int64_t left = s->deadline_ms - now_ms ();
+      int64_t left = s->deadline_ms - rh_monotonic_ms ();
       if (left <= 0)
         {
           *timed_out = true;
@@ -147,14 +153,14 @@ rh_spawn_wait (struct rh_spawn *s, int *status, bool *timed_out, rh_error *err)
     kill (-s->pid, SIGKILL);
   else if (*timed_out)
     kill (s->pid, SIGKILL);
-  for (int64_t until = now_ms () + s->reap_grace_ms;;)
+  for (int64_t until = rh_monotonic_ms () + s->reap_grace_ms;;)
     {
       pid_t w = waitpid (s->pid, status, s->reap_grace_ms > 0 ? WNOHANG : 0);
       if (w == s->pid)
         break;
       if (w < 0 && errno != EINTR)
         return rh_error_sys (err, errno, "waitpid %s", s->path);
-      if (w == 0 && now_ms () >= until)
+      if (w == 0 && rh_monotonic_ms () >= until)
         return rh_error_set (err, ECHILD, "process %d (%s) could not be reaped", (int) s->pid, s->path);
       if (w == 0)
         usleep (10000);

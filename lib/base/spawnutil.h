@@ -33,6 +33,7 @@ struct rh_spawn_opts
   bool merge_stderr;  /* stderr goes into the stdout file */
   bool keep_stderr;   /* stderr stays the caller's (passed through, not captured) */
   int reap_grace_ms;  /* > 0: after the kill, wait at most this long to reap it (else: ECHILD) */
+  bool die_with_parent; /* SIGKILLed when the caller dies (PR_SET_PDEATHSIG; single-threaded callers) */
 };
 
 struct rh_spawn
@@ -45,6 +46,9 @@ struct rh_spawn
   int reap_grace_ms;
   bool pgroup;
 };
+
+/* CLOCK_MONOTONIC in milliseconds. */
+int64_t rh_monotonic_ms (void);
 
 /* Start it. On success s holds the child and its output files; end with rh_spawn_wait. */
 int rh_spawn_start (const struct rh_spawn_opts *o, struct rh_spawn *s, rh_error *err);

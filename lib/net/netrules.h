@@ -110,6 +110,13 @@ struct rh_netrules_request
   size_t n_ports;
 };
 
+/* Bound every rule change this process makes from now on by budget_ms (0: no bound): the lock
+ * wait and each tool end by then, and an apply spends at most two thirds of what is left before
+ * it gives up and takes back, with the rest, whatever got in. runsc-host-hook sets it below
+ * runsc's hook timeout, so that it fails with its own error and leaves nothing behind rather
+ * than being killed by runsc (runsc 2022 can hang for good in that kill path). */
+void rh_netrules_set_budget (int budget_ms);
+
 /* Open the ports and close the egress destinations for one container, all or nothing. Moves the
  * sandbox into a cgroup v2 group of its own when the policy asks for it. Records what it did in
  * <state_dir>/net/<id>.json. Running it again for the same id replaces the earlier rules. */

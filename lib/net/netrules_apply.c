@@ -34,6 +34,28 @@
 #include "policy.h"
 #include "util.h"
 
+/* ---- the time budget (rh_netrules_set_budget) ---- */
+
+static int64_t budget_end_ms; /* CLOCK_MONOTONIC; 0: none */
+
+void
+rh_netrules_set_budget (int budget_ms)
+{
+  budget_end_ms = budget_ms > 0 ? rh_monotonic_ms () + budget_ms : 0;
+  rh_tool_set_deadline (budget_end_ms);
+}
+
+/* The part of the budget an apply may spend before it must stop and take itself back. */
+static void
+budget_for_apply (void)
+{
+  if (budget_end_ms > 0)
+    {
+      int64_t now = rh_monotonic_ms ();
+      rh_tool_set_deadline (budget_end_ms > now ? now + (budget_end_ms - now) * 2 / 3 : budget_end_ms);
+    }
+}
+
 /* ---- the two families and their tools ---- */
 
 struct family
@@ -80,6 +102,12 @@ bootstrap_and_retry (const struct family *f, const char *batch, const rh_error *
   struct rh_netrules_table t;
   _cleanup_free_ char *boot = NULL;
 
+  /* A tool that hung is no missing chain: trying again would only hang again. */
+  if (first->code == ETIMEDOUT)
+    {
+      *err = *first;
+      return -1;
+    }
   if (save_table (f, &t, err) < 0)
     return rh_error_prefix (err, "after %s", first->msg);
   boot = rh_netrules_bootstrap_text (&t);
@@ -309,7 +337,14 @@ remove_locked (const struct rh_policy *p, const char *id, bool force, const stru
             continue;
           if (started[k] && rh_tool_finish (&run[k], NULL, &ferr[k]) == 0)
             continue;
-          if (ret == 0 && remove_exact (&fam[k], id, err) < 0)
+          if (ret < 0)
+            continue;
+          if (started[k] && ferr[k].code == ETIMEDOUT) /* it hung: the exact path would too */
+            {
+              *err = ferr[k];
+              ret = rh_error_prefix (err, "container %s: remove IPv%d rules", id, fam[k].num);
+            }
+          else if (remove_exact (&fam[k], id, err) < 0)
             ret = rh_error_prefix (err, "container %s: remove IPv%d rules", id, fam[k].num);
         }
       if (ret < 0)
@@ -463,6 +498,7 @@ rh_netrules_apply (const struct rh_policy *p, const struct rh_netrules_request *
   /* Applied before (a hook run twice): undo that first, so the result is the same. */
   if (remove_locked (p, req->id, true, log, err) < 0)
     return -1;
+  budget_for_apply ();
 
   memset (&r, 0, sizeof r);
   r.id = rh_xstrdup (req->id);
@@ -504,13 +540,15 @@ rh_netrules_apply (const struct rh_policy *p, const struct rh_netrules_request *
                  rh_strv_len (p->egress.deny4) + rh_strv_len (p->egress.deny6), r.cgroup ? " for cgroup " : "",
                  r.cgroup ? r.cgroup : "");
   }
+  rh_tool_set_deadline (budget_end_ms);
   free (batch[0]);
   free (batch[1]);
   rh_net_record_clear (&r);
   return 0;
 
 fail:
-  /* Nothing half-applied: take back whatever got in. */
+  /* Nothing half-applied: take back whatever got in, with the rest of the budget. */
+  rh_tool_set_deadline (budget_end_ms);
   if (remove_locked (p, req->id, true, log, &undo_err) < 0)
     rh_log_warn (log, "container %s: undo after failure: %s", req->id, undo_err.msg);
   free (batch[0]);

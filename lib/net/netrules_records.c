@@ -47,8 +47,9 @@ rh_net_lock (const struct rh_policy *p, rh_error *err)
         return rh_steal_fd (&fd);
       if (errno != EWOULDBLOCK && errno != EINTR)
         return rh_error_sys (err, errno, "lock %s", path);
-      if (waited >= LOCK_TIMEOUT_MS)
-        return rh_error_set (err, ETIMEDOUT, "lock %s: still held after %d s", path, LOCK_TIMEOUT_MS / 1000);
+      if (waited >= LOCK_TIMEOUT_MS
+          || (rh_tool_deadline () > 0 && rh_monotonic_ms () >= rh_tool_deadline ()))
+        return rh_error_set (err, ETIMEDOUT, "lock %s: still held after %.1f s", path, waited / 1000.0);
       nanosleep (&ts, NULL);
     }
 }

@@ -24,15 +24,40 @@
 
 /* ---- tools ---- */
 
+static int64_t tool_deadline_ms; /* CLOCK_MONOTONIC; 0: none */
+
+void
+rh_tool_set_deadline (int64_t deadline_ms)
+{
+  tool_deadline_ms = deadline_ms;
+}
+
+int64_t
+rh_tool_deadline (void)
+{
+  return tool_deadline_ms;
+}
+
 int
 rh_tool_spawn (const char *path, const char *const *args, const char *input, struct rh_tool_run *run,
                rh_error *err)
 {
   char *argv[16];
   size_t n = 0;
-  /* A hung tool must not hang container creation forever. */
-  struct rh_spawn_opts o = { .argv = argv, .input = input, .timeout_ms = TOOL_TIMEOUT_S * 1000 };
+  int64_t timeout_ms = TOOL_TIMEOUT_S * 1000;
+  /* A hung tool must not hang container creation forever; nor outlive us, nor leave children. */
+  struct rh_spawn_opts o = { .argv = argv, .input = input, .new_pgroup = true, .die_with_parent = true };
 
+  if (tool_deadline_ms > 0)
+    {
+      int64_t left = tool_deadline_ms - rh_monotonic_ms ();
+      if (left <= 0)
+        return rh_error_set (err, ETIMEDOUT, "%s not run: no time is left of this operation's budget", path);
+      if (left < timeout_ms)
+        timeout_ms = left;
+    }
+  o.timeout_ms = (int) timeout_ms;
+  run->timeout_ms = o.timeout_ms;
   argv[n++] = (char *) path;
   for (; args && *args && n < 15; args++)
     argv[n++] = (char *) *args;
@@ -59,7 +84,7 @@ rh_tool_finish (struct rh_tool_run *run, char **out, rh_error *err)
     if (*c == '\n')
       *c = ' ';
   if (timed_out)
-    rh_error_set (err, ETIMEDOUT, "%s did not finish within %d s (killed)", path, TOOL_TIMEOUT_S);
+    rh_error_set (err, ETIMEDOUT, "%s did not finish within %.1f s (killed)", path, run->timeout_ms / 1000.0);
   else if (WIFSIGNALED (status))
     rh_error_set (err, EIO, "%s killed by signal %d%s%s", path, WTERMSIG (status), *errtext ? ": " : "", errtext);
   else if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)

@@ -10,12 +10,19 @@
 #include "spawnutil.h"
 
 /* ---- running a tool: fork + execve of an absolute path, argv built by hand, a fixed
- * environment, stdin from a memory file, stdout and stderr captured, killed after 60 s ---- */
+ * environment, stdin from a memory file, stdout and stderr captured, a process group of its own
+ * killed with us, and killed after 60 s or at the deadline, whichever comes first ---- */
 
 struct rh_tool_run
 {
   struct rh_spawn s;
+  int timeout_ms;
 };
+
+/* Every tool started from now on ends by this CLOCK_MONOTONIC time (0: no deadline), and none is
+ * started once it has passed. */
+void rh_tool_set_deadline (int64_t deadline_ms);
+int64_t rh_tool_deadline (void);
 
 /* Start path with args (argv[0] is path itself; at most 14 args) and input on stdin. */
 int rh_tool_spawn (const char *path, const char *const *args, const char *input, struct rh_tool_run *run,

@@ -28,6 +28,10 @@ struct rh_rewrite_ctx;
 
 /* Seconds runsc gives the hook (the spec's hook "timeout"). */
 #define RH_HOOK_TIMEOUT_S 30
+/* What the hook gives itself: it fails on its own, with its own message, and has taken back what
+ * it did, before runsc's timeout would kill it (runsc 2022's kill path can hang `create` for
+ * good; the current runsc's reports no error text). */
+#define RH_HOOK_BUDGET_MS ((RH_HOOK_TIMEOUT_S - 4) * 1000)
 /* The environment the hook runs with (it needs none: every tool is an absolute path). */
 #define RH_HOOK_ENV_PATH "PATH=" RH_CHILD_PATH
 
