@@ -126,6 +126,9 @@ int rh_cli_parse_signal (const char *s, int *out, rh_error *err);
 
 /* Usage text for a subcommand (NULL: the global usage). Never NULL. */
 const char *rh_cli_usage (const char *cmd);
+/* The whole help text, in runc's layout (NAME: and the name line first): the global one for
+ * NULL, NULL for a command that has none. Caller frees. */
+char *rh_cli_help (const char *cmd);
 
 /* A decimal number from 0 to max, digits only (no sign, no spaces); -1 otherwise. */
 int rh_cli_parse_nonneg (const char *s, long max, long *out);

@@ -248,58 +248,65 @@ rh_cli_parse_signal (const char *s, int *out, rh_error *err)
 static const struct
 {
   const char *cmd;
+  const char *summary; /* the NAME line, as runc's help has one */
   const char *text;
 } usages[] = {
-  { "create", "create [--bundle|-b DIR] [--console-socket PATH] [--pid-file PATH] [--no-pivot] [--no-new-keyring] "
+  { "create", "create a container (the bundle is rewritten under the policy first)", "create [--bundle|-b DIR] [--console-socket PATH] [--pid-file PATH] [--no-pivot] [--no-new-keyring] "
               "[--preserve-fds 0] <container-id>" },
-  { "run", "run [--bundle|-b DIR] [--console-socket PATH] [--pid-file PATH] [--detach|-d] [--keep (with -d)] "
+  { "run", "create and start a container", "run [--bundle|-b DIR] [--console-socket PATH] [--pid-file PATH] [--detach|-d] [--keep (with -d)] "
            "[--no-subreaper] [--no-pivot] [--no-new-keyring] [--preserve-fds 0] <container-id>" },
-  { "start", "start <container-id>" },
-  { "state", "state <container-id>" },
-  { "pause", "pause <container-id>" },
-  { "resume", "resume <container-id>" },
-  { "kill", "kill [--all|-a] <container-id> [SIGNAL (name or number; default SIGTERM)]" },
-  { "delete", "delete [--force|-f] <container-id>" },
-  { "exec", "exec [--console-socket PATH] [--cwd DIR] [--env|-e K=V]... [--tty|-t] [--user|-u UID[:GID]] "
+  { "start", "run the user process of a created container", "start <container-id>" },
+  { "state", "print the state of a container as JSON", "state <container-id>" },
+  { "pause", "suspend every process of a container", "pause <container-id>" },
+  { "resume", "resume a paused container", "resume <container-id>" },
+  { "kill", "send a signal to the container's init process (or to all with --all)", "kill [--all|-a] <container-id> [SIGNAL (name or number; default SIGTERM)]" },
+  { "delete", "remove a container and what it holds (rules, state)", "delete [--force|-f] <container-id>" },
+  { "exec", "run another process in a running container", "exec [--console-socket PATH] [--cwd DIR] [--env|-e K=V]... [--tty|-t] [--user|-u UID[:GID]] "
             "[--additional-gids|-g GID]... [--process|-p FILE] [--detach|-d] [--pid-file PATH] [--cap|-c CAP]... "
             "[--process-label L] [--apparmor P] [--ignore-paused] <container-id> [--] <command> [args...]" },
-  { "ps", "ps [--format|-f table|json] <container-id>" },
-  { "events", "events [--stats] [--interval DURATION] <container-id>" },
-  { "list", "list [--format|-f text|json] [--quiet|-q]" },
-  { "spec", "spec [--bundle|-b DIR]" },
-  { "features", "features    (print what this runtime supports, as JSON)" },
-  { "checkpoint", "checkpoint [--image-path DIR] [--work-path DIR] [--leave-running] <container-id>\n"
+  { "ps", "list the processes running in a container", "ps [--format|-f table|json] <container-id>" },
+  { "events", "print a container's events and resource figures", "events [--stats] [--interval DURATION] <container-id>" },
+  { "list", "list the containers of this --root", "list [--format|-f text|json] [--quiet|-q]" },
+  { "spec", "write runc's config.json template", "spec [--bundle|-b DIR]" },
+  { "features", "print what this runtime supports, as JSON", "features    (print what this runtime supports, as JSON)" },
+  { "checkpoint", "checkpoint a running container (refused)", "checkpoint [--image-path DIR] [--work-path DIR] [--leave-running] <container-id>\n"
                   "(refused: runsc-host does not restore images the policy never checked)" },
-  { "restore", "restore [--bundle|-b DIR] [--console-socket PATH] [--image-path DIR] [--work-path DIR] "
+  { "restore", "restore a container from a checkpoint (refused)", "restore [--bundle|-b DIR] [--console-socket PATH] [--image-path DIR] [--work-path DIR] "
                "[--detach|-d] [--pid-file PATH] <container-id>\n"
                "(refused: gVisor cannot restore a sandbox with host networking)" },
-  { "check", "check    (verify the installation: runsc, policy, hook, iptables, registrations)" },
-  { "gc", "gc    (remove the network rules of containers that no longer exist)" },
-  { "gate", "gate stats [ID] [--format json]    (attestation gate)" },
-  { "update", "update [--memory N] [--memory-swap N] [--memory-reservation N] [--cpu-share N] [--cpu-quota N]\n"
+  { "check", "verify the installation", "check    (verify the installation: runsc, policy, hook, iptables, registrations)" },
+  { "gc", "remove the network rules of containers that no longer exist", "gc    (remove the network rules of containers that no longer exist)" },
+  { "gate", "query the attestation gate", "gate stats [ID] [--format json]    (attestation gate)" },
+  { "update", "change the resource limits of a running container", "update [--memory N] [--memory-swap N] [--memory-reservation N] [--cpu-share N] [--cpu-quota N]\n"
               "       [--cpu-period N] [--cpuset-cpus L] [--cpuset-mems L] [--pids-limit N] [-r FILE|-] ID\n"
               "       (written into the sandbox's host cgroup)" },
 };
 
+/* The layout of runc's help (NAME:, then "runc - ..." on the next line): clients and runc's own
+ * test suite read those two lines. */
 static const char global_usage[]
-    = "usage: runsc-host [global flags] <command> [flags] [arguments]\n"
+    = "NAME:\n"
+      "   runc - Open Container Initiative runtime, as runsc-host: the bundle is rewritten under the\n"
+      "   runsc-host policy and run in gVisor (runsc). Policy: $RUNSC_HOST_CONFIG, else\n"
+      "   /etc/runsc-host/config.json.\n"
       "\n"
-      "A runc-compatible OCI runtime: it rewrites the bundle under the runsc-host policy and runs it in\n"
-      "gVisor (runsc). Policy: $RUNSC_HOST_CONFIG, else /etc/runsc-host/config.json.\n"
+      "USAGE:\n"
+      "   runsc-host [global flags] <command> [flags] [arguments]\n"
       "\n"
-      "global flags:\n"
-      "  --root DIR            container state directory (passed to runsc)\n"
-      "  --log FILE            log file (runc's format; errors are also written to stderr)\n"
-      "  --log-format FORMAT   text or json\n"
-      "  --debug               log every decision at debug level\n"
-      "  --systemd-cgroup      use systemd for cgroups (passed to runsc)\n"
-      "  --rootless auto|false accepted and ignored (true is refused)\n"
-      "  --criu PATH           accepted and ignored (gVisor checkpoints without CRIU)\n"
-      "  --help, -h            this text; `runsc-host help <command>` for a command\n"
-      "  --version, -v         versions of runsc-host and of the runsc it runs\n"
+      "GLOBAL FLAGS:\n"
+      "   --root DIR            container state directory (passed to runsc)\n"
+      "   --log FILE            log file (runc's format; errors are also written to stderr)\n"
+      "   --log-format FORMAT   text or json\n"
+      "   --debug               log every decision at debug level\n"
+      "   --systemd-cgroup      use systemd for cgroups (passed to runsc)\n"
+      "   --rootless auto|false accepted and ignored (true is refused)\n"
+      "   --criu PATH           accepted and ignored (gVisor checkpoints without CRIU)\n"
+      "   --help, -h            this text; `runsc-host help <command>` for a command\n"
+      "   --version, -v         versions of runsc-host and of the runsc it runs\n"
       "\n"
-      "commands: create run start state pause resume kill delete exec ps events list spec features\n"
-      "          (checkpoint and restore are refused); runsc-host's own: check gc gate\n";
+      "COMMANDS:\n"
+      "   create run start state pause resume kill delete exec ps events list spec features update\n"
+      "   (checkpoint and restore are refused); runsc-host's own: check gc gate\n";
 
 const char *
 rh_cli_usage (const char *cmd)
@@ -309,6 +316,22 @@ rh_cli_usage (const char *cmd)
       if (strcmp (usages[k].cmd, cmd) == 0)
         return usages[k].text;
   return global_usage;
+}
+
+char *
+rh_cli_help (const char *cmd)
+{
+  if (cmd)
+    for (size_t k = 0; k < sizeof usages / sizeof usages[0]; k++)
+      if (strcmp (usages[k].cmd, cmd) == 0)
+        {
+          /* runsc-host's own commands are not runc's */
+          bool own = strcmp (cmd, "check") == 0 || strcmp (cmd, "gc") == 0 || strcmp (cmd, "gate") == 0;
+          return rh_xasprintf ("NAME:\n   %s %s - %s\n\nUSAGE:\n   runsc-host [global flags] %s\n\n"
+                               "See docs/cli.md for how each runc flag is mapped, dropped or refused.\n",
+                               own ? "runsc-host" : "runc", cmd, usages[k].summary, usages[k].text);
+        }
+  return cmd ? NULL : rh_xstrdup (global_usage);
 }
 
 static json_t *

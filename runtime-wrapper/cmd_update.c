@@ -410,10 +410,15 @@ apply (const struct target *t, const struct update_req *r, int *applied, rh_erro
 }
 
 static const char usage[] =
-  "usage: runsc-host update [--memory N] [--memory-reservation N] [--memory-swap N] [--cpu-share N]\n"
-  "         [--cpu-quota N] [--cpu-period N] [--cpuset-cpus LIST] [--cpuset-mems LIST] [--pids-limit N]\n"
-  "         [-r|--resources FILE|-] CONTAINER\n"
-  "Write new limits into the sandbox's host cgroup (runsc has no update of its own).\n";
+  "NAME:\n"
+  "   runc update - change the resource limits of a running container\n"
+  "\n"
+  "USAGE:\n"
+  "   runsc-host [global flags] update [--memory N] [--memory-reservation N] [--memory-swap N]\n"
+  "       [--cpu-share N] [--cpu-quota N] [--cpu-period N] [--cpuset-cpus LIST] [--cpuset-mems LIST]\n"
+  "       [--pids-limit N] [-r|--resources FILE|-] CONTAINER\n"
+  "\n"
+  "Writes the new limits into the sandbox's host cgroup (runsc has no update of its own).\n";
 
 int
 rh_cmd_update (const struct rh_cmd_env *env, int argc, char **argv)

@@ -177,13 +177,15 @@ main (int argc, char **argv)
     {
     case RH_CLI_NONE:
     case RH_CLI_HELP:
-      if (cli.help_topic && strcmp (rh_cli_usage (cli.help_topic), rh_cli_usage (NULL)) == 0)
-        {
-          rh_log_error (&log, "No help topic for '%s'", cli.help_topic);
-          goto out;
-        }
-      printf ("%s%s", cli.help_topic ? "usage: runsc-host [global flags] " : "", rh_cli_usage (cli.help_topic));
-      printf ("%s", cli.help_topic ? "\nSee docs/cli.md for how each runc flag is mapped, dropped or refused.\n" : "");
+      {
+        _cleanup_free_ char *help = rh_cli_help (cli.help_topic);
+        if (help == NULL)
+          {
+            rh_log_error (&log, "No help topic for '%s'", cli.help_topic);
+            goto out;
+          }
+        fputs (help, stdout);
+      }
       ret = 0;
       goto out;
     case RH_CLI_SPEC:

@@ -181,6 +181,24 @@ v1_group ()  # PID CONTROLLER
   rh_assert_contains "$output" "No help topic for 'foo'"
 }
 
+@test "help has runc's layout: NAME:, then the runc name line, for the runtime and every runc command" {
+  local c
+  for a in -h --help; do
+    run "$RUNSC_HOST" "$a"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "NAME:" ]
+    [[ ${lines[1]} == "   runc - Open Container Initiative runtime"* ]]
+  done
+  for c in checkpoint create delete events exec kill list pause restore resume run spec start state update ps; do
+    run "$RUNSC_HOST" "$c" -h
+    echo "$c: $output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "NAME:" ]
+    [[ ${lines[1]} == "   runc $c - "* ]]
+    rh_assert_contains "$output" "runsc-host [global flags] $c"
+  done
+}
+
 @test "run of a terminal spec without a console socket prints the container's output on stdout" {
   local b=$RH_TMP/ttyrun id
   id=$(rh_cid ttyrun)
