@@ -9,14 +9,22 @@
  *                    its exit status (0 when the container exists and runs, or with --all
  *                    whatever its state; "container not running" otherwise).
  *
- * Both run runsc as a child (the answer must be read before printing), with the caller's runsc
- * global flags, and never change a container. */
+ *   events ID        (without --stats) runc's stream ends when the container is deleted; runsc's
+ *                    keeps polling a container that no longer exists, so a client reading it
+ *                    never sees the end. runsc-host runs runsc's events as a child, asks runsc
+ *                    for the container's state every half second, and ends the stream (exit 0)
+ *                    once it is gone.
+ *
+ * All run runsc as a child (the answer must be read before printing, or watched), with the
+ * caller's runsc global flags, and never change a container. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -123,5 +131,45 @@ rh_compat_kill_probe (char *const *prefix, size_t n, const char *id, bool all, r
     return rh_error_set (err, EPROTO, "kill: runsc state gave no status for %s", id);
   if (!all && strcmp (status_s, "stopped") == 0)
     return rh_error_set (err, ESRCH, "container not running");
+  return 0;
+}
+
+int
+rh_compat_events_follow (char *const *argv, size_t n, const char *id, int *exit_code, rh_error *err)
+{
+  const char *words[] = { "state", "--", id, NULL };
+  _cleanup_strv_ char **state = runsc_argv (argv, n, words);
+  struct rh_runsc_child c;
+  int status;
+
+  if (rh_runsc_child_start (argv[0], argv, -1, false, &c) < 0)
+    return rh_error_sys (err, errno, "events: start %s", argv[0]);
+  for (;;)
+    {
+      struct timespec half = { 0, 500 * 1000 * 1000 };
+      _cleanup_free_ char *out = NULL;
+      int st = 0;
+      siginfo_t si;
+
+      /* runsc ended the stream itself (an error, or a signal we forwarded): left a zombie
+       * (WNOWAIT) for rh_runsc_child_wait to reap */
+      memset (&si, 0, sizeof si);
+      if (waitid (P_PID, (id_t) c.pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == c.pid)
+        break;
+      nanosleep (&half, NULL);
+      if (rh_runsc_capture (state, 1u << 20, true, &out, &st, err) < 0)
+        continue;
+      if (exit_of (st) != 0)
+        {
+          /* deleted: end the stream as runc does */
+          kill (c.pid, SIGKILL);
+          rh_runsc_child_wait (&c, &status);
+          fflush (stdout);
+          *exit_code = 0;
+          return 0;
+        }
+    }
+  rh_runsc_child_wait (&c, &status);
+  *exit_code = rh_runsc_child_exit_code (status, false);
   return 0;
 }

@@ -14,4 +14,9 @@ int rh_compat_ps_table (char *const *prefix, size_t n, const char *id, rh_error 
 /* `kill [--all] ID 0`: 0 when the container exists (and runs, without --all); -1 with err. */
 int rh_compat_kill_probe (char *const *prefix, size_t n, const char *id, bool all, rh_error *err);
 
+/* `events ID` (argv: runsc's whole argv, n: where its subcommand starts): runsc's stream, ended
+ * with exit code 0 once `runsc state ID` fails (the container was deleted), as runc's ends.
+ * Otherwise *exit_code is runsc's. -1 with err when runsc cannot be started. */
+int rh_compat_events_follow (char *const *argv, size_t n, const char *id, int *exit_code, rh_error *err);
+
 #endif

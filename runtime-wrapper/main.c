@@ -83,12 +83,19 @@ rh_cmd_gate (const struct rh_cmd_env *env, int argc, char **argv)
 
 /* runc prints its version, the spec version and its dependencies; we add the runsc we run,
  * then let runsc print its own version (an exec, after the same checks as any other). */
+/* The runc release whose command line runsc-host follows (docs/cli.md). */
+#define RH_RUNC_CLI_VERSION "1.1.5"
+
 static int
 print_version (const struct rh_policy *policy, const char *policy_error)
 {
   rh_error err;
 
-  printf ("runsc-host version %s\n", RH_VERSION);
+  /* runc's three lines first (clients such as `docker info` and runc's own tests read them): the
+   * version is the runc command line this one follows, with runsc-host's own as semver build
+   * metadata, so that both are there and nobody mistakes it for runc. */
+  printf ("runc version %s+runsc-host.%s\n", RH_RUNC_CLI_VERSION, RH_VERSION);
+  printf ("commit: runsc-host-%s\n", RH_VERSION);
   printf ("spec: %s\n", RH_OCI_SPEC_VERSION);
   if (policy == NULL)
     {
@@ -300,6 +307,23 @@ main (int argc, char **argv)
         }
       rh_wrapper_release_container (policy, cli.id, &log);
       break;
+    case RH_CLI_EVENTS:
+      {
+        /* runc's stream ends with the container; runsc's does not (cmd_compat.c). */
+        bool stats = false;
+        for (char **p = cli.sub_args; p && *p && strcmp (*p, "--") != 0; p++)
+          stats |= strcmp (*p, "--stats") == 0;
+        if (stats)
+          break;
+        rh_wrapper_log_argv (&log, "run", rargv);
+        rh_wrapper_set_exec_id (policy);
+        if (rh_compat_events_follow (rargv, sub_at, cli.id, &ret, &err) < 0)
+          {
+            rh_log_error (&log, "%s", err.msg);
+            ret = 1;
+          }
+        goto out;
+      }
     case RH_CLI_KILL:
     case RH_CLI_PS:
       {

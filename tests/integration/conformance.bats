@@ -181,6 +181,30 @@ v1_group ()  # PID CONTROLLER
   rh_assert_contains "$output" "No help topic for 'foo'"
 }
 
+@test "events streams a running container's stats and ends, with status 0, once it is deleted" {
+  local b=$RH_TMP/events id pid st
+  id=$(rh_cid events)
+  rh_bundle_make "$b" '.process.args = ["/bin/sleep", "300"] | .process.env = ["PATH=/bin:/usr/bin"]'
+  rh_cleanup_push "rh_in_netns '$RUNSC_HOST' --root '$RH_TMP/state' delete --force '$id' 2>/dev/null; true"
+  rh_host create --bundle "$b" "$id" </dev/null >"$RH_TMP/events.create" 2>&1
+  rh_host start "$id"
+  rh_host events --interval 1s "$id" >"$RH_TMP/events.log" 2>"$RH_TMP/events.err" &
+  pid=$!
+  rh_cleanup_push "kill $pid 2>/dev/null; true"
+  for _ in $(seq 50); do grep -q "\"id\":\"$id\"" "$RH_TMP/events.log" && break; sleep 0.2; done
+  head -n 1 "$RH_TMP/events.log" | jq -e --arg id "$id" '.type == "stats" and .id == $id'
+  run rh_host delete --force "$id"
+  [ "$status" -eq 0 ]
+  # runsc alone keeps polling a deleted container for ever; runsc-host ends the stream.
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  run kill -0 "$pid"
+  [ "$status" -ne 0 ]
+  st=0
+  wait "$pid" || st=$?
+  cat "$RH_TMP/events.err"
+  [ "$st" -eq 0 ]
+}
+
 @test "help has runc's layout: NAME:, then the runc name line, for the runtime and every runc command" {
   local c
   for a in -h --help; do

@@ -300,9 +300,11 @@ write_good_configs ()
   rh_assert_contains "$output" "TEE ABSENT"
   rh_assert_nothing_running "$id"
 
-  # The alias answers as runsc-host, whatever it is called.
+  # The alias answers as runsc-host, whatever it is called, in runc's layout.
   run "$RH_ALIAS_DIR/runc" --version
-  rh_assert_contains "${lines[0]}" "runsc-host version"
+  [[ ${lines[0]} =~ ^runc\ version\ 1\.1\.5\+runsc-host\.[0-9]+\.[0-9]+\.[0-9]+$ ]]
+  [[ ${lines[1]} == "commit: runsc-host-"* ]]
+  [[ ${lines[2]} =~ ^spec:\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
 }
 
 @test "alias: a policy whose runsc.path is the alias itself is refused with a clear error" {
