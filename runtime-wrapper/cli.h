@@ -124,8 +124,6 @@ int rh_cli_duration_to_seconds (const char *s, long *out, rh_error *err);
 /* Signal number from "KILL", "SIGKILL", "sigkill", "9". */
 int rh_cli_parse_signal (const char *s, int *out, rh_error *err);
 
-/* Usage text for a subcommand (NULL: the global usage). Never NULL. */
-const char *rh_cli_usage (const char *cmd);
 /* The whole help text, in runc's layout (NAME: and the name line first): the global one for
  * NULL, NULL for a command that has none. Caller frees. */
 char *rh_cli_help (const char *cmd);

@@ -268,18 +268,20 @@ static const struct
   { "events", "print a container's events and resource figures", "events [--stats] [--interval DURATION] <container-id>" },
   { "list", "list the containers of this --root", "list [--format|-f text|json] [--quiet|-q]" },
   { "spec", "write runc's config.json template", "spec [--bundle|-b DIR]" },
-  { "features", "print what this runtime supports, as JSON", "features    (print what this runtime supports, as JSON)" },
+  { "features", "print what this runtime supports, as JSON", "features" },
   { "checkpoint", "checkpoint a running container (refused)", "checkpoint [--image-path DIR] [--work-path DIR] [--leave-running] <container-id>\n"
                   "(refused: runsc-host does not restore images the policy never checked)" },
   { "restore", "restore a container from a checkpoint (refused)", "restore [--bundle|-b DIR] [--console-socket PATH] [--image-path DIR] [--work-path DIR] "
                "[--detach|-d] [--pid-file PATH] <container-id>\n"
                "(refused: gVisor cannot restore a sandbox with host networking)" },
-  { "check", "verify the installation", "check    (verify the installation: runsc, policy, hook, iptables, registrations)" },
-  { "gc", "remove the network rules of containers that no longer exist", "gc    (remove the network rules of containers that no longer exist)" },
-  { "gate", "query the attestation gate", "gate stats [ID] [--format json]    (attestation gate)" },
-  { "update", "change the resource limits of a running container", "update [--memory N] [--memory-swap N] [--memory-reservation N] [--cpu-share N] [--cpu-quota N]\n"
-              "       [--cpu-period N] [--cpuset-cpus L] [--cpuset-mems L] [--pids-limit N] [-r FILE|-] ID\n"
-              "       (written into the sandbox's host cgroup)" },
+  { "check", "verify the installation", "check    (runsc, policy, hook, iptables, registrations)" },
+  { "gc", "remove the network rules of containers that no longer exist", "gc [--dry-run]" },
+  { "gate", "query the attestation gate", "gate stats [ID] [--format json]" },
+  { "update", "change the resource limits of a running container",
+    "update [--memory N] [--memory-reservation N] [--memory-swap N]\n"
+    "       [--cpu-share N] [--cpu-quota N] [--cpu-period N] [--cpuset-cpus LIST] [--cpuset-mems LIST]\n"
+    "       [--pids-limit N] [-r|--resources FILE|-] CONTAINER\n"
+    "       (written into the sandbox's host cgroup: runsc has no update of its own)" },
 };
 
 /* The layout of runc's help (NAME:, then "runc - ..." on the next line): clients and runc's own
@@ -307,16 +309,6 @@ static const char global_usage[]
       "COMMANDS:\n"
       "   create run start state pause resume kill delete exec ps events list spec features update\n"
       "   (checkpoint and restore are refused); runsc-host's own: check gc gate\n";
-
-const char *
-rh_cli_usage (const char *cmd)
-{
-  if (cmd)
-    for (size_t k = 0; k < sizeof usages / sizeof usages[0]; k++)
-      if (strcmp (usages[k].cmd, cmd) == 0)
-        return usages[k].text;
-  return global_usage;
-}
 
 char *
 rh_cli_help (const char *cmd)

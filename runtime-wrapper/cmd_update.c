@@ -28,6 +28,7 @@
 #include <jansson.h>
 
 #include "cleanup.h"
+#include "cli.h"
 #include "runsc_child.h"
 #include "commands.h"
 #include "fsutil.h"
@@ -409,17 +410,6 @@ apply (const struct target *t, const struct update_req *r, int *applied, rh_erro
   return 0;
 }
 
-static const char usage[] =
-  "NAME:\n"
-  "   runc update - change the resource limits of a running container\n"
-  "\n"
-  "USAGE:\n"
-  "   runsc-host [global flags] update [--memory N] [--memory-reservation N] [--memory-swap N]\n"
-  "       [--cpu-share N] [--cpu-quota N] [--cpu-period N] [--cpuset-cpus LIST] [--cpuset-mems LIST]\n"
-  "       [--pids-limit N] [-r|--resources FILE|-] CONTAINER\n"
-  "\n"
-  "Writes the new limits into the sandbox's host cgroup (runsc has no update of its own).\n";
-
 int
 rh_cmd_update (const struct rh_cmd_env *env, int argc, char **argv)
 {
@@ -455,7 +445,8 @@ rh_cmd_update (const struct rh_cmd_env *env, int argc, char **argv)
       name = a + (a[1] == '-' ? 2 : 1);
       if (strcmp (name, "h") == 0 || strcmp (name, "help") == 0)
         {
-          printf ("%s", usage);
+          _cleanup_free_ char *help = rh_cli_help ("update");
+          fputs (help, stdout);
           ret = 0;
           goto out;
         }

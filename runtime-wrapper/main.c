@@ -81,11 +81,11 @@ rh_cmd_gate (const struct rh_cmd_env *env, int argc, char **argv)
   return not_built ("gate");
 }
 
-/* runc prints its version, the spec version and its dependencies; we add the runsc we run,
- * then let runsc print its own version (an exec, after the same checks as any other). */
 /* The runc release whose command line runsc-host follows (docs/cli.md). */
 #define RH_RUNC_CLI_VERSION "1.1.5"
 
+/* runc prints its version, the spec version and its dependencies; we add the runsc we run,
+ * then let runsc print its own version (an exec, after the same checks as any other). */
 static int
 print_version (const struct rh_policy *policy, const char *policy_error)
 {
